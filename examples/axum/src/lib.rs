@@ -1,0 +1,54 @@
+//! The reference app (`examples/README.md`) as an axum [`Router`].
+
+use axum::{
+    extract::Query,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use example_common::routes::{self, Reply};
+use serde::Deserialize;
+use session_axum::{Session, SessionError, SessionLayer};
+use session_core::SessionManager;
+
+/// The reference app's routes behind a [`SessionLayer`] over `manager`.
+pub fn app(manager: SessionManager) -> Router {
+    Router::new()
+        .route("/", get(|s: Session| async move { reply(routes::visit(&s)) }))
+        .route("/peek", get(|s: Session| async move { reply(routes::peek(&s)) }))
+        .route("/login", get(login))
+        .route("/whoami", get(|s: Session| async move { reply(routes::whoami(&s)) }))
+        .route("/logout", get(|s: Session| async move { reply(routes::logout(&s).await) }))
+        .route("/remember", get(|s: Session| async move { reply(routes::remember(&s)) }))
+        .route("/max-age", get(max_age))
+        .route("/unset", get(|s: Session| async move { reply(routes::unset(&s)) }))
+        .layer(SessionLayer::new(manager))
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    user: Option<String>,
+}
+
+async fn login(session: Session, Query(query): Query<LoginQuery>) -> Response {
+    reply(routes::login(&session, query.user.as_deref()).await)
+}
+
+#[derive(Deserialize)]
+struct MaxAgeQuery {
+    ms: Option<u64>,
+}
+
+async fn max_age(session: Session, Query(query): Query<MaxAgeQuery>) -> Response {
+    reply(routes::set_max_age(&session, query.ms))
+}
+
+fn reply(result: Result<Reply, session_core::SessionError>) -> Response {
+    match result {
+        Ok(Reply { status, body }) => {
+            (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response()
+        }
+        Err(error) => SessionError(error).into_response(),
+    }
+}

@@ -1,0 +1,53 @@
+//! How session failures become HTTP responses: one place, opaque bodies.
+
+use std::{error::Error as _, sync::Arc};
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+/// Builds the response sent when a session operation fails.
+pub type ErrorHandler = Arc<dyn Fn(&session_core::SessionError) -> Response + Send + Sync>;
+
+/// The default response: the error's status (`503` when the store is unavailable, `500`
+/// otherwise) with the status's reason phrase as the only body. Details go to the log.
+pub(crate) fn default_response(error: &session_core::SessionError) -> Response {
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, status.canonical_reason().unwrap_or("Error")).into_response()
+}
+
+pub(crate) fn log(error: &session_core::SessionError) {
+    tracing::error!(error = %error, cause = ?error.source(), "session operation failed");
+}
+
+/// A [`session_core::SessionError`] that a handler can return with `?`; it answers with the
+/// same opaque response as the layer's default.
+#[derive(Debug)]
+pub struct SessionError(pub session_core::SessionError);
+
+impl From<session_core::SessionError> for SessionError {
+    fn from(error: session_core::SessionError) -> Self {
+        Self(error)
+    }
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SessionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl IntoResponse for SessionError {
+    fn into_response(self) -> Response {
+        log(&self.0);
+        default_response(&self.0)
+    }
+}

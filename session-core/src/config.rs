@@ -1,0 +1,541 @@
+//! Every express-session option, validated once by [`SessionConfigBuilder::build`].
+
+use std::time::Duration;
+
+use crate::{IdGenerator, Keyring, Secret};
+
+/// Longest max age or TTL accepted (about 8 700 years), so that every date stays representable.
+const MAX_DURATION: Duration = Duration::from_secs(1 << 38);
+
+/// Shortest secret accepted without [`SessionConfigBuilder::allow_short_secrets`].
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// When the cookie carries the `Secure` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Secure {
+    /// Always `Secure`. On a plain-HTTP request the session is still saved but no cookie is
+    /// sent, as express-session does.
+    Always,
+    /// Never `Secure`.
+    Never,
+    /// `Secure` when the request arrived over HTTPS (see
+    /// [`SessionConfigBuilder::trust_proxy`] for TLS terminated by a proxy).
+    #[default]
+    Auto,
+}
+
+/// The `SameSite` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SameSite {
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=Lax`: sent on top-level navigations from other sites (OAuth redirects work).
+    #[default]
+    Lax,
+    /// `SameSite=None`: sent on every cross-site request; requires [`Secure::Always`].
+    None,
+}
+
+impl SameSite {
+    /// The attribute value as written in `Set-Cookie`.
+    pub fn as_attribute(self) -> &'static str {
+        match self {
+            Self::Strict => "Strict",
+            Self::Lax => "Lax",
+            Self::None => "None",
+        }
+    }
+
+    /// The value Node stores in `cookie.sameSite`.
+    pub fn as_json(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::Lax => "lax",
+            Self::None => "none",
+        }
+    }
+}
+
+/// The `Priority` attribute (a Chrome extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// `Priority=Low`.
+    Low,
+    /// `Priority=Medium`.
+    Medium,
+    /// `Priority=High`.
+    High,
+}
+
+impl Priority {
+    /// The attribute value as written in `Set-Cookie`.
+    pub fn as_attribute(self) -> &'static str {
+        match self {
+            Self::Low => "Low",
+            Self::Medium => "Medium",
+            Self::High => "High",
+        }
+    }
+
+    /// The value Node stores in `cookie.priority`.
+    pub fn as_json(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+/// What happens to the stored record when a handler calls [`Session::unset`](crate::Session::unset)
+/// (express-session's `req.session = null`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unset {
+    /// The record stays in the store untouched.
+    #[default]
+    Keep,
+    /// The record is deleted at the end of the request.
+    Destroy,
+}
+
+/// A configuration that [`SessionConfigBuilder::build`] refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No secret was given; at least one is needed to sign cookies.
+    #[error("at least one secret is required to sign session cookies")]
+    NoSecret,
+    /// A secret is empty.
+    #[error("secret #{index} is empty")]
+    EmptySecret {
+        /// Position of the secret in the list.
+        index: usize,
+    },
+    /// A secret is shorter than [`MIN_SECRET_LEN`] bytes and short secrets were not allowed.
+    #[error(
+        "secret #{index} has {len} bytes; use at least {MIN_SECRET_LEN}, or call \
+         allow_short_secrets(true) to join an existing deployment"
+    )]
+    SecretTooShort {
+        /// Position of the secret in the list.
+        index: usize,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The cookie name is not an RFC 7230 token.
+    #[error("cookie name {0:?} is not a valid token")]
+    InvalidCookieName(String),
+    /// The cookie path contains a character that cannot appear in `Set-Cookie`.
+    #[error("cookie path {0:?} is invalid")]
+    InvalidPath(String),
+    /// The cookie domain contains a character that cannot appear in `Set-Cookie`.
+    #[error("cookie domain {0:?} is invalid")]
+    InvalidDomain(String),
+    /// `SameSite=None` was asked for without [`Secure::Always`]; browsers reject such cookies.
+    #[error("SameSite=None requires Secure::Always")]
+    SameSiteNoneRequiresSecure,
+    /// A duration is too large to be represented as a date.
+    #[error("{0} is too large")]
+    DurationTooLarge(&'static str),
+}
+
+/// The cookie attributes shared by every session of a configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct CookiePolicy {
+    pub(crate) name: String,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) http_only: bool,
+    pub(crate) secure: Secure,
+    pub(crate) same_site: Option<SameSite>,
+    pub(crate) partitioned: bool,
+    pub(crate) priority: Option<Priority>,
+    pub(crate) max_age: Option<Duration>,
+}
+
+/// A validated session configuration. Build one with [`SessionConfig::builder`].
+///
+/// ```
+/// use session_core::{SameSite, SessionConfig};
+/// use std::time::Duration;
+///
+/// let config = SessionConfig::builder()
+///     .secret("a secret of at least thirty-two bytes!")
+///     .max_age(Some(Duration::from_secs(30 * 60)))
+///     .same_site(Some(SameSite::Lax))
+///     .rolling(true)
+///     .build()?;
+/// assert_eq!(config.cookie_name(), "connect.sid");
+/// # Ok::<_, session_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub(crate) keyring: Keyring,
+    pub(crate) cookie: CookiePolicy,
+    pub(crate) trust_proxy: bool,
+    pub(crate) resave: bool,
+    pub(crate) rolling: bool,
+    pub(crate) save_uninitialized: bool,
+    pub(crate) unset: Unset,
+    pub(crate) id_generator: IdGenerator,
+    pub(crate) browser_session_ttl: Duration,
+}
+
+impl SessionConfig {
+    /// Starts a builder with the secure defaults: cookie `connect.sid`, `Path=/`, `HttpOnly`,
+    /// `SameSite=Lax`, [`Secure::Auto`], a browser-session cookie (no `Expires`),
+    /// `resave=false`, `rolling=false`, `saveUninitialized=true`, [`Unset::Keep`].
+    pub fn builder() -> SessionConfigBuilder {
+        SessionConfigBuilder::default()
+    }
+
+    /// The cookie name.
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie.name
+    }
+
+    /// The keyring that signs and verifies cookies.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    /// The default max age of new sessions; `None` is a browser-session cookie.
+    pub fn max_age(&self) -> Option<Duration> {
+        self.cookie.max_age
+    }
+
+    /// Whether an untouched session is written back on every request.
+    pub fn resave(&self) -> bool {
+        self.resave
+    }
+
+    /// Whether the cookie is re-sent on every response.
+    pub fn rolling(&self) -> bool {
+        self.rolling
+    }
+
+    /// Whether a new, unmodified session is saved and gets a cookie.
+    pub fn save_uninitialized(&self) -> bool {
+        self.save_uninitialized
+    }
+
+    /// What [`Session::unset`](crate::Session::unset) does to the stored record.
+    pub fn unset(&self) -> Unset {
+        self.unset
+    }
+
+    /// How long the store keeps a browser-session (no `Expires`) record after its last use.
+    pub fn browser_session_ttl(&self) -> Duration {
+        self.browser_session_ttl
+    }
+
+    /// Whether the request is HTTPS, from the transport and, when the proxy is trusted, the
+    /// first value of `X-Forwarded-Proto` (express-session's `issecure`).
+    pub(crate) fn request_is_secure(&self, tls: bool, forwarded_proto: Option<&[u8]>) -> bool {
+        if tls {
+            return true;
+        }
+        if !self.trust_proxy {
+            return false;
+        }
+        let Some(header) = forwarded_proto else { return false };
+        let first = header.split(|&b| b == b',').next().unwrap_or_default();
+        first.trim_ascii().eq_ignore_ascii_case(b"https")
+    }
+}
+
+/// Builds a [`SessionConfig`]; see [`SessionConfig::builder`] for the defaults.
+#[derive(Debug, Clone)]
+pub struct SessionConfigBuilder {
+    secrets: Vec<Secret>,
+    allow_short_secrets: bool,
+    cookie: CookiePolicy,
+    trust_proxy: bool,
+    resave: bool,
+    rolling: bool,
+    save_uninitialized: bool,
+    unset: Unset,
+    id_generator: IdGenerator,
+    browser_session_ttl: Duration,
+}
+
+impl Default for SessionConfigBuilder {
+    fn default() -> Self {
+        Self {
+            secrets: Vec::new(),
+            allow_short_secrets: false,
+            cookie: CookiePolicy {
+                name: "connect.sid".to_owned(),
+                path: "/".to_owned(),
+                domain: None,
+                http_only: true,
+                secure: Secure::Auto,
+                same_site: Some(SameSite::Lax),
+                partitioned: false,
+                priority: None,
+                max_age: None,
+            },
+            trust_proxy: false,
+            resave: false,
+            rolling: false,
+            save_uninitialized: true,
+            unset: Unset::Keep,
+            id_generator: IdGenerator::Random,
+            browser_session_ttl: Duration::from_secs(86_400),
+        }
+    }
+}
+
+impl SessionConfigBuilder {
+    /// Adds a secret. The first secret added signs; every one verifies.
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secrets.push(secret.into());
+        self
+    }
+
+    /// Adds several secrets in priority order (the first one overall signs).
+    pub fn secrets<S: Into<Secret>>(mut self, secrets: impl IntoIterator<Item = S>) -> Self {
+        self.secrets.extend(secrets.into_iter().map(Into::into));
+        self
+    }
+
+    /// Accepts secrets shorter than [`MIN_SECRET_LEN`] bytes, to join an existing Express
+    /// deployment whose secret is short. Off by default.
+    pub fn allow_short_secrets(mut self, allow: bool) -> Self {
+        self.allow_short_secrets = allow;
+        self
+    }
+
+    /// The cookie name (default `connect.sid`).
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie.name = name.into();
+        self
+    }
+
+    /// The cookie `Path` (default `/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.cookie.path = path.into();
+        self
+    }
+
+    /// The cookie `Domain` (default none: host-only).
+    pub fn domain(mut self, domain: Option<String>) -> Self {
+        self.cookie.domain = domain;
+        self
+    }
+
+    /// Whether the cookie is `HttpOnly` (default `true`).
+    pub fn http_only(mut self, http_only: bool) -> Self {
+        self.cookie.http_only = http_only;
+        self
+    }
+
+    /// When the cookie is `Secure` (default [`Secure::Auto`]).
+    pub fn secure(mut self, secure: Secure) -> Self {
+        self.cookie.secure = secure;
+        self
+    }
+
+    /// Trust the first value of `X-Forwarded-Proto` to decide whether a request is HTTPS
+    /// (express-session's `proxy: true`). Off by default: only a TLS connection counts.
+    pub fn trust_proxy(mut self, trust: bool) -> Self {
+        self.trust_proxy = trust;
+        self
+    }
+
+    /// The `SameSite` attribute (default `Lax`; `None` omits the attribute).
+    pub fn same_site(mut self, same_site: Option<SameSite>) -> Self {
+        self.cookie.same_site = same_site;
+        self
+    }
+
+    /// The default lifetime of new sessions; `None` (the default) makes a browser-session
+    /// cookie without `Expires`.
+    pub fn max_age(mut self, max_age: Option<Duration>) -> Self {
+        self.cookie.max_age = max_age;
+        self
+    }
+
+    /// Whether the cookie is `Partitioned` (CHIPS; default `false`).
+    pub fn partitioned(mut self, partitioned: bool) -> Self {
+        self.cookie.partitioned = partitioned;
+        self
+    }
+
+    /// The `Priority` attribute (default none).
+    pub fn priority(mut self, priority: Option<Priority>) -> Self {
+        self.cookie.priority = priority;
+        self
+    }
+
+    /// A custom id generator (express-session's `genid`).
+    pub fn id_generator(mut self, generator: IdGenerator) -> Self {
+        self.id_generator = generator;
+        self
+    }
+
+    /// Write an unmodified session back on every request (default `false`).
+    pub fn resave(mut self, resave: bool) -> Self {
+        self.resave = resave;
+        self
+    }
+
+    /// Re-send the cookie, with a fresh `Expires`, on every response (default `false`).
+    pub fn rolling(mut self, rolling: bool) -> Self {
+        self.rolling = rolling;
+        self
+    }
+
+    /// Save new sessions (and send their cookie) even when nothing was written to them
+    /// (default `true`, as express-session).
+    pub fn save_uninitialized(mut self, save: bool) -> Self {
+        self.save_uninitialized = save;
+        self
+    }
+
+    /// What [`Session::unset`](crate::Session::unset) does to the stored record (default keep).
+    pub fn unset(mut self, unset: Unset) -> Self {
+        self.unset = unset;
+        self
+    }
+
+    /// How long the store keeps a browser-session record after its last use (default one
+    /// day, connect-redis's fallback TTL).
+    pub fn browser_session_ttl(mut self, ttl: Duration) -> Self {
+        self.browser_session_ttl = ttl;
+        self
+    }
+
+    /// Validates the options.
+    pub fn build(self) -> Result<SessionConfig, ConfigError> {
+        for (index, secret) in self.secrets.iter().enumerate() {
+            if secret.is_empty() {
+                return Err(ConfigError::EmptySecret { index });
+            }
+            if secret.len() < MIN_SECRET_LEN && !self.allow_short_secrets {
+                return Err(ConfigError::SecretTooShort { index, len: secret.len() });
+            }
+        }
+        let keyring = Keyring::new(self.secrets).ok_or(ConfigError::NoSecret)?;
+        let cookie = self.cookie;
+        if cookie.name.is_empty() || !cookie.name.bytes().all(is_token_byte) {
+            return Err(ConfigError::InvalidCookieName(cookie.name));
+        }
+        if !cookie.path.starts_with('/') || !is_attribute_value(&cookie.path) {
+            return Err(ConfigError::InvalidPath(cookie.path));
+        }
+        if let Some(domain) = &cookie.domain {
+            if domain.is_empty() || !is_attribute_value(domain) {
+                return Err(ConfigError::InvalidDomain(domain.clone()));
+            }
+        }
+        if cookie.same_site == Some(SameSite::None) && cookie.secure != Secure::Always {
+            return Err(ConfigError::SameSiteNoneRequiresSecure);
+        }
+        for (what, duration) in [
+            ("max_age", cookie.max_age),
+            ("browser_session_ttl", Some(self.browser_session_ttl)),
+        ] {
+            if duration.is_some_and(|d| d > MAX_DURATION) {
+                return Err(ConfigError::DurationTooLarge(what));
+            }
+        }
+        Ok(SessionConfig {
+            keyring,
+            cookie,
+            trust_proxy: self.trust_proxy,
+            resave: self.resave,
+            rolling: self.rolling,
+            save_uninitialized: self.save_uninitialized,
+            unset: self.unset,
+            id_generator: self.id_generator,
+            browser_session_ttl: self.browser_session_ttl,
+        })
+    }
+}
+
+/// RFC 7230 `tchar`.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Printable ASCII without `;`, as `cookie.serialize` requires of `Path` and `Domain`.
+fn is_attribute_value(value: &str) -> bool {
+    value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LONG: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn defaults_are_secure() {
+        let config = SessionConfig::builder().secret(LONG).build().unwrap();
+        assert_eq!(config.cookie.name, "connect.sid");
+        assert_eq!(config.cookie.path, "/");
+        assert!(config.cookie.http_only);
+        assert_eq!(config.cookie.secure, Secure::Auto);
+        assert_eq!(config.cookie.same_site, Some(SameSite::Lax));
+        assert!(!config.resave && !config.rolling && config.save_uninitialized);
+    }
+
+    #[test]
+    fn refuses_bad_configurations_with_typed_errors() {
+        let base = || SessionConfig::builder().secret(LONG);
+        assert_eq!(SessionConfig::builder().build().unwrap_err(), ConfigError::NoSecret);
+        assert_eq!(
+            SessionConfig::builder().secret("short").build().unwrap_err(),
+            ConfigError::SecretTooShort { index: 0, len: 5 }
+        );
+        assert_eq!(
+            base().secret("").build().unwrap_err(),
+            ConfigError::EmptySecret { index: 1 }
+        );
+        assert!(matches!(
+            base().cookie_name("bad name").build(),
+            Err(ConfigError::InvalidCookieName(_))
+        ));
+        assert!(matches!(base().path("/a;b").build(), Err(ConfigError::InvalidPath(_))));
+        assert!(matches!(base().path("relative").build(), Err(ConfigError::InvalidPath(_))));
+        assert!(matches!(
+            base().domain(Some("a\nb".into())).build(),
+            Err(ConfigError::InvalidDomain(_))
+        ));
+        assert_eq!(
+            base().same_site(Some(SameSite::None)).build().unwrap_err(),
+            ConfigError::SameSiteNoneRequiresSecure
+        );
+        assert!(base()
+            .same_site(Some(SameSite::None))
+            .secure(Secure::Always)
+            .build()
+            .is_ok());
+        assert_eq!(
+            base().max_age(Some(Duration::MAX)).build().unwrap_err(),
+            ConfigError::DurationTooLarge("max_age")
+        );
+    }
+
+    #[test]
+    fn short_secrets_need_an_explicit_opt_in() {
+        let config = SessionConfig::builder()
+            .secret("keyboard cat")
+            .allow_short_secrets(true)
+            .build();
+        assert!(config.is_ok());
+    }
+
+    #[test]
+    fn secure_detection_follows_issecure() {
+        let trusting = SessionConfig::builder().secret(LONG).trust_proxy(true).build().unwrap();
+        let plain = SessionConfig::builder().secret(LONG).build().unwrap();
+        assert!(plain.request_is_secure(true, None));
+        assert!(!plain.request_is_secure(false, Some(b"https")));
+        assert!(trusting.request_is_secure(false, Some(b"https")));
+        assert!(trusting.request_is_secure(false, Some(b" HTTPS , http")));
+        assert!(!trusting.request_is_secure(false, Some(b"http, https")));
+        assert!(!trusting.request_is_secure(false, None));
+    }
+}

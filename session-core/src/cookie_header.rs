@@ -1,0 +1,127 @@
+//! Reading the session cookie out of `Cookie` headers, the way Node's `cookie.parse` does:
+//! pairs split on `;`, names trimmed, the first occurrence of a name wins, surrounding quotes
+//! removed, and the value percent-decoded only when it holds a `%` and decodes cleanly.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Cookie values longer than this are ignored without being decoded or verified; a signed
+/// default id is 78 bytes, and browsers cap a cookie at about 4 KiB.
+pub(crate) const MAX_VALUE_LEN: usize = 4096;
+
+/// What `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// Finds the raw value of the first cookie called `name` across the given `Cookie` header values.
+pub(crate) fn find<'h>(headers: impl IntoIterator<Item = &'h [u8]>, name: &str) -> Option<&'h [u8]> {
+    headers.into_iter().find_map(|header| find_in_header(header, name.as_bytes()))
+}
+
+fn find_in_header<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
+    header.split(|&b| b == b';').find_map(|pair| {
+        let eq = pair.iter().position(|&b| b == b'=')?;
+        (trim(&pair[..eq]) == name).then(|| unquote(trim(&pair[eq + 1..])))
+    })
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = bytes.iter().position(|b| !is_space(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+fn unquote(value: &[u8]) -> &[u8] {
+    match value {
+        [b'"', inner @ .., b'"'] => inner,
+        _ => value,
+    }
+}
+
+/// Decodes a raw cookie value like `decodeURIComponent` inside `cookie.parse`: a value with a
+/// `%` is decoded when it decodes to valid UTF-8 and kept raw otherwise. Returns `None` when
+/// the result is not UTF-8 or is too long to be one of ours.
+pub(crate) fn decode_value(raw: &[u8]) -> Option<String> {
+    if raw.len() > MAX_VALUE_LEN {
+        return None;
+    }
+    if raw.contains(&b'%') {
+        if let Some(decoded) = strict_percent_decode(raw) {
+            if let Ok(text) = String::from_utf8(decoded) {
+                return Some(text);
+            }
+        }
+    }
+    std::str::from_utf8(raw).ok().map(str::to_owned)
+}
+
+/// Percent-decodes, failing on a `%` not followed by two hex digits (as `decodeURIComponent` does).
+fn strict_percent_decode(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut bytes = raw.iter();
+    while let Some(&b) = bytes.next() {
+        if b == b'%' {
+            let hi = hex(*bytes.next()?)?;
+            let lo = hex(*bytes.next()?)?;
+            out.push(hi << 4 | lo);
+        } else {
+            out.push(b);
+        }
+    }
+    Some(out)
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Encodes a cookie value like `encodeURIComponent`, as `cookie.serialize` does.
+pub(crate) fn encode_value(value: &str) -> String {
+    utf8_percent_encode(value, URI_COMPONENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first<'h>(headers: &[&'h str], name: &str) -> Option<&'h str> {
+        find(headers.iter().map(|h| h.as_bytes()), name).map(|v| std::str::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn finds_the_first_occurrence_of_the_name() {
+        assert_eq!(first(&["a=1; connect.sid=x; connect.sid=y"], "connect.sid"), Some("x"));
+        assert_eq!(first(&["a=1", "connect.sid=x", "connect.sid=y"], "connect.sid"), Some("x"));
+        assert_eq!(first(&["connect.sidx=1; connect.sid = v "], "connect.sid"), Some("v"));
+        assert_eq!(first(&["a=1; b"], "connect.sid"), None);
+        assert_eq!(first(&[""], "connect.sid"), None);
+        assert_eq!(first(&["connect.sid=\"quoted\""], "connect.sid"), Some("quoted"));
+        assert_eq!(first(&["connect.sid="], "connect.sid"), Some(""));
+    }
+
+    #[test]
+    fn decodes_like_decode_uri_component() {
+        assert_eq!(decode_value(b"s%3Aab.c%2Fd").as_deref(), Some("s:ab.c/d"));
+        assert_eq!(decode_value(b"plain").as_deref(), Some("plain"));
+        assert_eq!(decode_value(b"bad%zzvalue").as_deref(), Some("bad%zzvalue"));
+        assert_eq!(decode_value(b"trunc%4").as_deref(), Some("trunc%4"));
+        assert_eq!(decode_value(b"%FF%FE").as_deref(), Some("%FF%FE"));
+        assert_eq!(decode_value(b"\xff\xfe"), None);
+        assert_eq!(decode_value(&[b'a'; MAX_VALUE_LEN + 1]), None);
+    }
+
+    #[test]
+    fn encodes_like_encode_uri_component() {
+        assert_eq!(encode_value("s:a+b/c=d"), "s%3Aa%2Bb%2Fc%3Dd");
+        assert_eq!(encode_value("-_.!~*'()"), "-_.!~*'()");
+        assert_eq!(encode_value("é "), "%C3%A9%20");
+    }
+}

@@ -1,0 +1,101 @@
+//! The errors a session can report: what a store says ([`StoreError`]) and what a handler or an
+//! adapter sees ([`SessionError`]).
+
+use std::{error::Error as StdError, time::Duration};
+
+/// A boxed error kept as the [`source`](StdError::source) of a store or session error.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A failure reported by a [`Store`](crate::Store).
+///
+/// The variants say what kind of failure it was, so that an adapter can answer
+/// `503 Service Unavailable` to an outage and `500` to a broken record; the cause is kept
+/// as [`source`](StdError::source).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend could not be reached (connection refused, dropped, not yet connected).
+    #[error("session store unavailable")]
+    Unavailable(#[source] BoxError),
+    /// The backend did not answer within the configured time.
+    #[error("session store did not answer within {0:?}")]
+    Timeout(Duration),
+    /// A stored record could not be decoded.
+    #[error("stored session record is corrupt")]
+    Corrupt(#[source] BoxError),
+    /// A record could not be encoded for storage.
+    #[error("session record could not be encoded")]
+    Encode(#[source] BoxError),
+    /// Any other failure of the backend.
+    #[error("session store failed")]
+    Backend(#[source] BoxError),
+}
+
+impl StoreError {
+    /// Wraps a cause as [`StoreError::Unavailable`].
+    pub fn unavailable(cause: impl Into<BoxError>) -> Self {
+        Self::Unavailable(cause.into())
+    }
+
+    /// Wraps a cause as [`StoreError::Corrupt`].
+    pub fn corrupt(cause: impl Into<BoxError>) -> Self {
+        Self::Corrupt(cause.into())
+    }
+
+    /// Wraps a cause as [`StoreError::Backend`].
+    pub fn backend(cause: impl Into<BoxError>) -> Self {
+        Self::Backend(cause.into())
+    }
+
+    /// Whether this failure is an outage that may pass (unreachable or slow backend).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Timeout(_))
+    }
+}
+
+/// A failure of a session operation, as a handler or an adapter sees it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The store failed; the request cannot be served with a trustworthy session.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A value could not be converted to or from JSON.
+    #[error("session value could not be converted")]
+    Value(#[source] serde_json::Error),
+    /// The key is reserved by the session format (`cookie`, `id`, `save`, ...) and cannot hold
+    /// application data.
+    #[error("`{0}` is a reserved session key")]
+    ReservedKey(String),
+    /// The session was destroyed earlier in this request; call
+    /// [`Session::regenerate`](crate::Session::regenerate) to start a new one.
+    #[error("the session was destroyed")]
+    Destroyed,
+    /// [`Session::reload`](crate::Session::reload) found no record for this session.
+    #[error("the session no longer exists in the store")]
+    Missing,
+    /// The operating system's random number generator failed.
+    #[error("could not generate a session id")]
+    IdGeneration(#[source] BoxError),
+    /// The id generator kept returning ids that the store already holds.
+    #[error("could not find a free session id after {0} attempts")]
+    IdCollision(u32),
+}
+
+impl SessionError {
+    /// The HTTP status an adapter answers with when this error ends a request:
+    /// `503` when the store is unavailable or slow, `500` otherwise.
+    ///
+    /// ```
+    /// use session_core::{SessionError, StoreError};
+    /// use std::time::Duration;
+    /// assert_eq!(SessionError::from(StoreError::Timeout(Duration::from_secs(1))).status_code(), 503);
+    /// assert_eq!(SessionError::Missing.status_code(), 500);
+    /// ```
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::Store(store) if store.is_unavailable() => 503,
+            _ => 500,
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! [`Record`]: what a store keeps for one session, and its JSON form, which is exactly what
+//! express-session hands to its stores (`JSON.stringify(req.session)`): a `cookie` object
+//! followed by the application's keys, kept verbatim.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::{Priority, SameSite, StoreError};
+
+/// Top-level keys that cannot hold application data: `cookie` holds the cookie state, and
+/// Node drops keys named like its `Session` methods when it loads a session.
+pub const RESERVED_KEYS: &[&str] =
+    &["cookie", "id", "req", "save", "touch", "reload", "destroy", "regenerate", "resetMaxAge"];
+
+/// One stored session: the application data and the cookie state.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Record {
+    /// The application's keys and values, in JSON form.
+    pub data: Map<String, Value>,
+    /// The cookie state Node keeps with every session.
+    pub cookie: CookieData,
+}
+
+/// The `cookie` object of a stored session, with Node's field meanings.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct CookieData {
+    /// The session's lifetime in milliseconds (`originalMaxAge`); `None` for a
+    /// browser-session cookie.
+    pub original_max_age: Option<u64>,
+    /// When the cookie expires. After a store `touch` this can be stale: the store's own
+    /// expiry is the truth.
+    pub expires: Option<SystemTime>,
+    /// The resolved `Secure` flag, when it was configured.
+    pub secure: Option<bool>,
+    /// `HttpOnly`.
+    pub http_only: bool,
+    /// `Domain`.
+    pub domain: Option<String>,
+    /// `Path`.
+    pub path: String,
+    /// `SameSite`.
+    pub same_site: Option<SameSite>,
+    /// `Priority`.
+    pub priority: Option<Priority>,
+    /// `Partitioned`.
+    pub partitioned: bool,
+}
+
+impl Default for CookieData {
+    /// Node's defaults: `{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"}`.
+    fn default() -> Self {
+        Self {
+            original_max_age: None,
+            expires: None,
+            secure: None,
+            http_only: true,
+            domain: None,
+            path: "/".to_owned(),
+            same_site: None,
+            priority: None,
+            partitioned: false,
+        }
+    }
+}
+
+impl Record {
+    /// A record holding `data` with default cookie state.
+    pub fn new(data: Map<String, Value>) -> Self {
+        Self { data, cookie: CookieData::default() }
+    }
+
+    /// Encodes the record as Node writes it.
+    ///
+    /// ```
+    /// use session_core::Record;
+    /// let mut data = serde_json::Map::new();
+    /// data.insert("user".into(), "alice".into());
+    /// assert_eq!(
+    ///     Record::new(data).to_json()?,
+    ///     r#"{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"user":"alice"}"#
+    /// );
+    /// # Ok::<_, session_core::StoreError>(())
+    /// ```
+    pub fn to_json(&self) -> Result<String, StoreError> {
+        let cookie = &self.cookie;
+        let wire = WireRecord {
+            cookie: WireCookie {
+                original_max_age: cookie.original_max_age,
+                partitioned: cookie.partitioned.then_some(true),
+                priority: cookie.priority.map(Priority::as_json),
+                expires: cookie.expires.map(|t| humantime::format_rfc3339_millis(t).to_string()),
+                secure: cookie.secure,
+                http_only: cookie.http_only,
+                domain: cookie.domain.as_deref(),
+                path: &cookie.path,
+                same_site: cookie.same_site.map(SameSite::as_json),
+            },
+            data: &self.data,
+        };
+        serde_json::to_string(&wire).map_err(|e| StoreError::Encode(Box::new(e)))
+    }
+
+    /// Decodes a record written by Node or by [`to_json`](Self::to_json). Keys Node would drop
+    /// on load are dropped; every other key is kept verbatim. A record without a `cookie`
+    /// object is [`StoreError::Corrupt`], as it is for express-session.
+    pub fn from_json(json: &str) -> Result<Self, StoreError> {
+        let mut data: Map<String, Value> = serde_json::from_str(json).map_err(StoreError::corrupt)?;
+        let Some(Value::Object(cookie)) = data.remove("cookie") else {
+            return Err(StoreError::corrupt("stored session has no `cookie` object"));
+        };
+        data.retain(|key, _| !RESERVED_KEYS.contains(&key.as_str()));
+        Ok(Self { data, cookie: CookieData::from_json(&cookie) })
+    }
+}
+
+impl CookieData {
+    /// Reads Node's `cookie` object leniently: what cannot be understood falls back to
+    /// Node's defaults, since the store's expiry, not `expires`, decides whether a session lives.
+    fn from_json(cookie: &Map<String, Value>) -> Self {
+        let text = |key: &str| cookie.get(key).and_then(Value::as_str);
+        let flag = |key: &str| cookie.get(key).and_then(Value::as_bool);
+        Self {
+            original_max_age: cookie
+                .get("originalMaxAge")
+                .and_then(Value::as_f64)
+                .map(|ms| ms.max(0.0) as u64),
+            expires: cookie.get("expires").and_then(parse_date),
+            secure: flag("secure"),
+            http_only: flag("httpOnly").unwrap_or(true),
+            domain: text("domain").map(str::to_owned),
+            path: text("path").unwrap_or("/").to_owned(),
+            same_site: match cookie.get("sameSite") {
+                Some(Value::Bool(true)) => Some(SameSite::Strict),
+                Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+                    "strict" => Some(SameSite::Strict),
+                    "lax" => Some(SameSite::Lax),
+                    "none" => Some(SameSite::None),
+                    _ => None,
+                },
+                _ => None,
+            },
+            priority: text("priority").and_then(|p| match p.to_ascii_lowercase().as_str() {
+                "low" => Some(Priority::Low),
+                "medium" => Some(Priority::Medium),
+                "high" => Some(Priority::High),
+                _ => None,
+            }),
+            partitioned: flag("partitioned").unwrap_or(false),
+        }
+    }
+}
+
+/// An ISO-8601 string (with or without milliseconds) or epoch milliseconds.
+fn parse_date(value: &Value) -> Option<SystemTime> {
+    match value {
+        Value::String(s) => humantime::parse_rfc3339_weak(s).ok(),
+        Value::Number(n) => {
+            let ms = n.as_f64()?;
+            (ms >= 0.0).then(|| UNIX_EPOCH + Duration::from_millis(ms as u64))
+        }
+        _ => None,
+    }
+}
+
+#[derive(Serialize)]
+struct WireRecord<'a> {
+    cookie: WireCookie<'a>,
+    #[serde(flatten)]
+    data: &'a Map<String, Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCookie<'a> {
+    original_max_age: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partitioned: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority: Option<&'static str>,
+    expires: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secure: Option<bool>,
+    http_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain: Option<&'a str>,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    same_site: Option<&'static str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn writes_every_cookie_field_in_node_order() {
+        let record = Record {
+            data: Map::new(),
+            cookie: CookieData {
+                original_max_age: Some(86_400_000),
+                expires: Some(at(1_700_086_400_000)),
+                secure: Some(true),
+                http_only: true,
+                domain: Some("example.com".into()),
+                path: "/".into(),
+                same_site: Some(SameSite::None),
+                priority: Some(Priority::High),
+                partitioned: true,
+            },
+        };
+        assert_eq!(
+            record.to_json().unwrap(),
+            r#"{"cookie":{"originalMaxAge":86400000,"partitioned":true,"priority":"high","expires":"2023-11-15T22:13:20.000Z","secure":true,"httpOnly":true,"domain":"example.com","path":"/","sameSite":"none"}}"#
+        );
+    }
+
+    #[test]
+    fn reads_what_node_writes_and_round_trips_it() {
+        let node = r#"{"cookie":{"originalMaxAge":3600000,"expires":"2023-11-14T23:13:20.000Z","httpOnly":true,"path":"/","sameSite":"lax"},"user":"alice","passport":{"user":7},"flash":{}}"#;
+        let record = Record::from_json(node).unwrap();
+        assert_eq!(record.cookie.original_max_age, Some(3_600_000));
+        assert_eq!(record.cookie.expires, Some(at(1_700_003_600_000)));
+        assert_eq!(record.cookie.same_site, Some(SameSite::Lax));
+        assert_eq!(record.data["passport"]["user"], 7);
+        let again = Record::from_json(&record.to_json().unwrap()).unwrap();
+        assert_eq!(again, record);
+    }
+
+    #[test]
+    fn tolerates_what_node_tolerates() {
+        let no_millis = r#"{"cookie":{"originalMaxAge":1,"expires":"2023-11-14T23:00:00Z"}}"#;
+        assert_eq!(Record::from_json(no_millis).unwrap().cookie.expires, Some(at(1_700_002_800_000)));
+        let epoch = r#"{"cookie":{"originalMaxAge":null,"expires":1700000000000}}"#;
+        assert_eq!(Record::from_json(epoch).unwrap().cookie.expires, Some(at(1_700_000_000_000)));
+        let bare = Record::from_json(r#"{"cookie":{}}"#).unwrap();
+        assert_eq!(bare.cookie, CookieData::default());
+    }
+
+    #[test]
+    fn drops_keys_node_drops_on_load() {
+        let json = r#"{"cookie":{},"id":"x","save":1,"resetMaxAge":2,"keep":true}"#;
+        let record = Record::from_json(json).unwrap();
+        assert_eq!(record.data.keys().collect::<Vec<_>>(), ["keep"]);
+    }
+
+    #[test]
+    fn a_record_without_cookie_is_corrupt() {
+        assert!(matches!(Record::from_json(r#"{"user":"a"}"#), Err(StoreError::Corrupt(_))));
+        assert!(matches!(Record::from_json("not json"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(Record::from_json(r#"{"cookie":3}"#), Err(StoreError::Corrupt(_))));
+    }
+}

@@ -1,0 +1,107 @@
+//! `Set-Cookie` values, attribute for attribute as express-session writes them (`cookie`
+//! 0.7 `serialize`): `Domain`, `Path`, `Expires`, `HttpOnly`, `Secure`, `Partitioned`,
+//! `Priority`, `SameSite`, in that order, with the value percent-encoded.
+
+use std::{fmt::Write as _, time::SystemTime};
+
+use crate::{config::CookiePolicy, cookie_header::encode_value};
+
+/// The session cookie carrying a signed value.
+pub(crate) fn session_cookie(
+    policy: &CookiePolicy,
+    signed_value: &str,
+    expires: Option<SystemTime>,
+    secure: bool,
+) -> String {
+    let mut out = String::with_capacity(160);
+    out.push_str(&policy.name);
+    out.push('=');
+    out.push_str(&encode_value(signed_value));
+    write_attributes(&mut out, policy, expires, secure);
+    out
+}
+
+/// A cookie that makes the browser drop the session cookie: empty value, expired in 1970,
+/// with the same `Path` and `Domain` so that it replaces the right cookie.
+pub(crate) fn removal_cookie(policy: &CookiePolicy, secure: bool) -> String {
+    let mut out = String::with_capacity(120);
+    out.push_str(&policy.name);
+    out.push('=');
+    write_attributes(&mut out, policy, Some(SystemTime::UNIX_EPOCH), secure);
+    out
+}
+
+fn write_attributes(
+    out: &mut String,
+    policy: &CookiePolicy,
+    expires: Option<SystemTime>,
+    secure: bool,
+) {
+    if let Some(domain) = &policy.domain {
+        let _ = write!(out, "; Domain={domain}");
+    }
+    let _ = write!(out, "; Path={}", policy.path);
+    if let Some(expires) = expires {
+        let _ = write!(out, "; Expires={}", httpdate::fmt_http_date(expires));
+    }
+    if policy.http_only {
+        out.push_str("; HttpOnly");
+    }
+    if secure {
+        out.push_str("; Secure");
+    }
+    if policy.partitioned {
+        out.push_str("; Partitioned");
+    }
+    if let Some(priority) = policy.priority {
+        let _ = write!(out, "; Priority={}", priority.as_attribute());
+    }
+    if let Some(same_site) = policy.same_site {
+        let _ = write!(out, "; SameSite={}", same_site.as_attribute());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::{Priority, SameSite, Secure, SessionConfig};
+
+    fn policy(configure: impl FnOnce(crate::SessionConfigBuilder) -> crate::SessionConfigBuilder) -> CookiePolicy {
+        let builder = SessionConfig::builder().secret("keyboard cat").allow_short_secrets(true);
+        configure(builder).build().unwrap().cookie
+    }
+
+    #[test]
+    fn matches_the_spec_example_with_every_attribute() {
+        let policy = policy(|b| {
+            b.domain(Some("example.com".into()))
+                .secure(Secure::Always)
+                .partitioned(true)
+                .priority(Some(Priority::High))
+                .same_site(Some(SameSite::None))
+        });
+        let expires = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + 86_400_000);
+        let value = "s:fQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg.G/nVJ+3vzC2U/PWi/qY8GjACRPgsS2Y6kF2krvt9v30";
+        assert_eq!(
+            session_cookie(&policy, value, Some(expires), true),
+            "connect.sid=s%3AfQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg.G%2FnVJ%2B3vzC2U%2FPWi%2FqY8GjACRPgsS2Y6kF2krvt9v30; Domain=example.com; Path=/; Expires=Wed, 15 Nov 2023 22:13:20 GMT; HttpOnly; Secure; Partitioned; Priority=High; SameSite=None"
+        );
+    }
+
+    #[test]
+    fn express_defaults_give_path_and_httponly_only() {
+        let policy = policy(|b| b.same_site(None));
+        assert_eq!(session_cookie(&policy, "s:a.b", None, false), "connect.sid=s%3Aa.b; Path=/; HttpOnly");
+    }
+
+    #[test]
+    fn removal_cookie_expires_in_1970_on_the_same_path() {
+        let policy = policy(|b| b.path("/app").domain(Some("example.com".into())));
+        assert_eq!(
+            removal_cookie(&policy, false),
+            "connect.sid=; Domain=example.com; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax"
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! The signed cookie value, byte for byte as express-session writes it:
+//! `s:` + id + `.` + standard base64 of HMAC-SHA256(secret, id), without padding.
+
+use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine as _};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+/// Length of the base64 MAC: 32 bytes of HMAC-SHA256 without the `=` pad.
+const MAC_LEN: usize = 43;
+const PREFIX: &str = "s:";
+
+/// A secret used to sign session cookies. Its `Debug` output never shows the bytes.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// Wraps the raw bytes of a secret (a JavaScript string secret is its UTF-8 bytes).
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(bytes.into())
+    }
+
+    /// The number of bytes in the secret.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the secret has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret(<{} bytes redacted>)", self.0.len())
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self::new(value.as_bytes())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self::new(value.into_bytes())
+    }
+}
+
+/// The secrets that sign and verify cookies: the first signs, every one verifies, so a secret
+/// can be rotated by putting the new one first and keeping the old one behind it.
+///
+/// ```
+/// use session_core::{Keyring, Secret};
+/// let old = Keyring::new([Secret::from("old secret")]).expect("one secret");
+/// let rotated = Keyring::new([Secret::from("new secret"), Secret::from("old secret")])
+///     .expect("two secrets");
+/// let cookie = old.sign("fQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg");
+/// assert_eq!(rotated.verify(&cookie), Some("fQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg"));
+/// ```
+#[derive(Clone)]
+pub struct Keyring {
+    /// One keyed HMAC per secret, in order; index 0 signs.
+    macs: Vec<Hmac<Sha256>>,
+}
+
+impl Keyring {
+    /// Builds a keyring from secrets in priority order. Returns `None` when there is no secret.
+    pub fn new(secrets: impl IntoIterator<Item = Secret>) -> Option<Self> {
+        let macs: Vec<_> = secrets
+            .into_iter()
+            .map(|secret| {
+                Hmac::<Sha256>::new_from_slice(&secret.0).expect("HMAC accepts keys of any length")
+            })
+            .collect();
+        (!macs.is_empty()).then_some(Self { macs })
+    }
+
+    /// Signs an id with the first secret: `s:<id>.<mac>`, not yet percent-encoded.
+    pub fn sign(&self, id: &str) -> String {
+        let mut out = String::with_capacity(PREFIX.len() + id.len() + 1 + MAC_LEN);
+        out.push_str(PREFIX);
+        out.push_str(id);
+        out.push('.');
+        out.push_str(&mac_base64(&self.macs[0], id));
+        out
+    }
+
+    /// Verifies a decoded cookie value against every secret in constant time per secret and
+    /// returns the id it carries, or `None` when it is unsigned or matches no secret.
+    pub fn verify<'v>(&self, value: &'v str) -> Option<&'v str> {
+        let signed = value.strip_prefix(PREFIX)?;
+        let (id, mac) = signed.rsplit_once('.')?;
+        if mac.len() != MAC_LEN {
+            return None;
+        }
+        self.macs
+            .iter()
+            .any(|key| bool::from(mac_base64(key, id).as_bytes().ct_eq(mac.as_bytes())))
+            .then_some(id)
+    }
+
+    /// How many secrets the keyring holds.
+    pub fn len(&self) -> usize {
+        self.macs.len()
+    }
+
+    /// Always `false`: a keyring holds at least one secret.
+    pub fn is_empty(&self) -> bool {
+        self.macs.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keyring(<{} secrets redacted>)", self.macs.len())
+    }
+}
+
+fn mac_base64(key: &Hmac<Sha256>, id: &str) -> String {
+    let mut mac = key.clone();
+    mac.update(id.as_bytes());
+    STANDARD_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,97 @@
+//! The [`Store`] trait: where session records live between requests.
+
+use std::{sync::Arc, time::SystemTime};
+
+use async_trait::async_trait;
+
+use crate::{Record, SessionId, StoreError};
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+/// What [`Store::create`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// The record was written under the new id.
+    Created,
+    /// A live record already holds this id; nothing was written.
+    IdTaken,
+}
+
+/// A session store: a map from [`SessionId`] to [`Record`] whose entries expire.
+///
+/// Every method is a single, independent operation; the session layer decides which to call
+/// (see `ARCHITECTURE.md`). `expires_at` is always in the future: the core turns a save of an
+/// already-expired session into a [`delete`](Store::delete).
+///
+/// A store must never return a record past its expiry, and must report failures as a typed
+/// [`StoreError`] rather than as "not found".
+///
+/// # Evolving the trait
+///
+/// New capabilities (a conditional save against a record version, listing a user's sessions)
+/// arrive as provided methods with a default implementation, and [`Record`] is
+/// `#[non_exhaustive]`, so existing stores keep compiling.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Loads a live record, or `None` when there is none (never found, deleted or expired).
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError>;
+
+    /// Writes a record only if no live record holds `id`, atomically, so that two new sessions
+    /// can never share an id.
+    async fn create(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expires_at: SystemTime,
+    ) -> Result<Created, StoreError>;
+
+    /// Writes a record, replacing any record under `id`.
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expires_at: SystemTime,
+    ) -> Result<(), StoreError>;
+
+    /// Moves the expiry of an existing record without rewriting its data. A missing record
+    /// stays missing.
+    async fn touch(&self, id: &SessionId, expires_at: SystemTime) -> Result<(), StoreError>;
+
+    /// Deletes the record; deleting a missing record is not an error.
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl<S: Store + ?Sized> Store for Arc<S> {
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        (**self).load(id).await
+    }
+
+    async fn create(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expires_at: SystemTime,
+    ) -> Result<Created, StoreError> {
+        (**self).create(id, record, expires_at).await
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expires_at: SystemTime,
+    ) -> Result<(), StoreError> {
+        (**self).save(id, record, expires_at).await
+    }
+
+    async fn touch(&self, id: &SessionId, expires_at: SystemTime) -> Result<(), StoreError> {
+        (**self).touch(id, expires_at).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        (**self).delete(id).await
+    }
+}

@@ -1,0 +1,221 @@
+//! [`MemoryStore`]: the embedded default store, on moka's concurrent cache.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant, SystemTime},
+};
+
+use async_trait::async_trait;
+use moka::{future::Cache, ops::compute::Op, policy::EvictionPolicy, Expiry};
+
+use crate::{Created, Record, SessionId, Store, StoreError};
+
+/// Bytes charged per entry on top of the id and the JSON, for moka's bookkeeping and ours.
+const ENTRY_OVERHEAD: usize = 160;
+
+/// An in-process session store with per-session expiry.
+///
+/// - Each record expires at its own time; an expired record is never returned.
+/// - [`create`](Store::create) is atomic (moka's entry API), so two new sessions never share
+///   an id.
+/// - An optional capacity, in bytes, bounds memory. When it is reached the least recently
+///   used sessions go first: the eviction policy is LRU rather than moka's default TinyLFU,
+///   which would refuse a brand-new session outright when the cache is full
+///   (moka-rs/moka#147), silently logging out the user who just signed in.
+///
+/// It lives in one process: behind a load balancer use sticky sessions or a shared store.
+///
+/// ```
+/// use session_core::MemoryStore;
+/// let unbounded = MemoryStore::new();
+/// let bounded = MemoryStore::with_max_bytes(64 * 1024 * 1024);
+/// # let _ = (unbounded, bounded);
+/// ```
+#[derive(Clone)]
+pub struct MemoryStore {
+    cache: Cache<SessionId, Entry>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    json: Arc<str>,
+    /// When the record expires, on the monotonic clock moka uses.
+    deadline: Instant,
+}
+
+impl MemoryStore {
+    /// An unbounded store: entries leave only when they expire or are deleted.
+    pub fn new() -> Self {
+        Self::build(None)
+    }
+
+    /// A store that holds at most about `max_bytes` of sessions (ids, JSON and bookkeeping),
+    /// evicting the least recently used first.
+    pub fn with_max_bytes(max_bytes: u64) -> Self {
+        Self::build(Some(max_bytes))
+    }
+
+    fn build(max_bytes: Option<u64>) -> Self {
+        let mut builder = Cache::builder()
+            .expire_after(PerEntryExpiry)
+            .eviction_policy(EvictionPolicy::lru());
+        if let Some(max_bytes) = max_bytes {
+            builder = builder.max_capacity(max_bytes).weigher(|id: &SessionId, entry: &Entry| {
+                u32::try_from(id.as_str().len() + entry.json.len() + ENTRY_OVERHEAD)
+                    .unwrap_or(u32::MAX)
+            });
+        }
+        Self { cache: builder.build() }
+    }
+
+    /// The number of live sessions (approximate until pending maintenance has run).
+    pub fn len(&self) -> u64 {
+        self.cache.entry_count()
+    }
+
+    /// Whether the store holds no session (approximate, as [`len`](Self::len)).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs moka's pending maintenance (evictions, counts) now rather than lazily.
+    pub async fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks().await;
+    }
+
+    fn entry(record: &Record, expires_at: SystemTime) -> Result<Entry, StoreError> {
+        Ok(Entry { json: record.to_json()?.into(), deadline: monotonic_deadline(expires_at) })
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").field("entries", &self.cache.entry_count()).finish()
+    }
+}
+
+/// Converts a wall-clock expiry into the monotonic clock.
+fn monotonic_deadline(expires_at: SystemTime) -> Instant {
+    let remaining = expires_at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    Instant::now() + remaining
+}
+
+struct PerEntryExpiry;
+
+impl Expiry<SessionId, Entry> for PerEntryExpiry {
+    fn expire_after_create(&self, _: &SessionId, entry: &Entry, now: Instant) -> Option<Duration> {
+        Some(entry.deadline.saturating_duration_since(now))
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &SessionId,
+        entry: &Entry,
+        now: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(entry.deadline.saturating_duration_since(now))
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        match self.cache.get(id).await {
+            Some(entry) if entry.deadline > Instant::now() => Record::from_json(&entry.json).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    async fn create(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expires_at: SystemTime,
+    ) -> Result<Created, StoreError> {
+        let entry = Self::entry(record, expires_at)?;
+        let result = self
+            .cache
+            .entry_by_ref(id)
+            .and_compute_with(|existing| async move {
+                match existing {
+                    Some(live) if live.value().deadline > Instant::now() => Op::Nop,
+                    _ => Op::Put(entry),
+                }
+            })
+            .await;
+        Ok(match result {
+            moka::ops::compute::CompResult::Inserted(_)
+            | moka::ops::compute::CompResult::ReplacedWith(_) => Created::Created,
+            _ => Created::IdTaken,
+        })
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expires_at: SystemTime,
+    ) -> Result<(), StoreError> {
+        self.cache.insert(id.clone(), Self::entry(record, expires_at)?).await;
+        Ok(())
+    }
+
+    async fn touch(&self, id: &SessionId, expires_at: SystemTime) -> Result<(), StoreError> {
+        let deadline = monotonic_deadline(expires_at);
+        self.cache
+            .entry_by_ref(id)
+            .and_compute_with(|existing| async move {
+                match existing {
+                    Some(live) if live.value().deadline > Instant::now() => {
+                        Op::Put(Entry { json: live.into_value().json, deadline })
+                    }
+                    _ => Op::Nop,
+                }
+            })
+            .await;
+        Ok(())
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.cache.invalidate(id).await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::conformance;
+
+    #[tokio::test]
+    async fn passes_the_store_conformance_suite() {
+        conformance::run_all(|| async { MemoryStore::new() }).await;
+    }
+
+    #[tokio::test]
+    async fn a_full_bounded_store_still_keeps_a_brand_new_session() {
+        let store = MemoryStore::with_max_bytes(64 * 1024);
+        let record = Record::new(serde_json::Map::new());
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        // Fill the cache well past its capacity, reading the oldest sessions often so that
+        // a frequency-based policy would favour them over newcomers.
+        for i in 0..2_000 {
+            let id = SessionId::from(format!("filler-{i:05}"));
+            store.save(&id, &record, later).await.unwrap();
+            let _ = store.load(&SessionId::from("filler-00000")).await.unwrap();
+        }
+        store.run_pending_tasks().await;
+        let newcomer = SessionId::from("newcomer");
+        assert_eq!(store.create(&newcomer, &record, later).await.unwrap(), Created::Created);
+        store.run_pending_tasks().await;
+        assert!(store.load(&newcomer).await.unwrap().is_some(), "new session was evicted");
+        assert!(store.len() < 2_000, "capacity bound was not applied: {}", store.len());
+    }
+}

@@ -1,0 +1,108 @@
+use std::{
+    sync::{Arc, Mutex},
+    time::SystemTime,
+};
+
+use async_trait::async_trait;
+
+use crate::{Created, Record, SessionId, Store, StoreError};
+
+/// One call made to a [`RecordingStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreCall {
+    /// [`Store::load`].
+    Load(SessionId),
+    /// [`Store::create`].
+    Create(SessionId),
+    /// [`Store::save`].
+    Save(SessionId),
+    /// [`Store::touch`].
+    Touch(SessionId),
+    /// [`Store::delete`].
+    Delete(SessionId),
+}
+
+impl StoreCall {
+    /// The call's name: `load`, `create`, `save`, `touch` or `delete`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Load(_) => "load",
+            Self::Create(_) => "create",
+            Self::Save(_) => "save",
+            Self::Touch(_) => "touch",
+            Self::Delete(_) => "delete",
+        }
+    }
+
+    /// The id the call was about.
+    pub fn id(&self) -> &SessionId {
+        match self {
+            Self::Load(id) | Self::Create(id) | Self::Save(id) | Self::Touch(id) | Self::Delete(id) => id,
+        }
+    }
+}
+
+/// Wraps a store and records every call made to it, in order. Clones share the record.
+#[derive(Debug, Clone)]
+pub struct RecordingStore<S> {
+    inner: S,
+    calls: Arc<Mutex<Vec<StoreCall>>>,
+}
+
+impl<S> RecordingStore<S> {
+    /// Records the calls made to `inner`.
+    pub fn new(inner: S) -> Self {
+        Self { inner, calls: Arc::default() }
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Returns and forgets the calls recorded so far.
+    pub fn take(&self) -> Vec<StoreCall> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// Returns and forgets the kinds of the calls recorded so far (`["load", "touch"]`).
+    pub fn take_kinds(&self) -> Vec<&'static str> {
+        self.take().iter().map(StoreCall::kind).collect()
+    }
+
+    fn record(&self, call: StoreCall) {
+        self.lock().push(call);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<StoreCall>> {
+        self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl<S: Store> Store for RecordingStore<S> {
+    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+        self.record(StoreCall::Load(id.clone()));
+        self.inner.load(id).await
+    }
+
+    async fn create(&self, id: &SessionId, record: &Record, expires_at: SystemTime) -> Result<Created, StoreError> {
+        self.record(StoreCall::Create(id.clone()));
+        self.inner.create(id, record, expires_at).await
+    }
+
+    async fn save(&self, id: &SessionId, record: &Record, expires_at: SystemTime) -> Result<(), StoreError> {
+        self.record(StoreCall::Save(id.clone()));
+        self.inner.save(id, record, expires_at).await
+    }
+
+    async fn touch(&self, id: &SessionId, expires_at: SystemTime) -> Result<(), StoreError> {
+        self.record(StoreCall::Touch(id.clone()));
+        self.inner.touch(id, expires_at).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.record(StoreCall::Delete(id.clone()));
+        self.inner.delete(id).await
+    }
+}
