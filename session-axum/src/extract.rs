@@ -55,7 +55,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let slot = parts.extensions.get::<SessionSlot>().ok_or(SessionRejection::MissingLayer)?;
+        let slot = parts
+            .extensions
+            .get::<SessionSlot>()
+            .ok_or(SessionRejection::MissingLayer)?;
         match slot.request.session().await {
             Ok(session) => Ok(Self(session)),
             Err(failure) => {

@@ -19,7 +19,10 @@ pub struct SessionLayer {
 impl SessionLayer {
     /// A layer over `manager`'s store and configuration.
     pub fn new(manager: SessionManager) -> Self {
-        Self { manager, on_error: Arc::new(error::default_response) }
+        Self {
+            manager,
+            on_error: Arc::new(error::default_response),
+        }
     }
 
     /// Replaces the response sent when loading or saving the session fails. The error is
@@ -36,7 +39,9 @@ impl SessionLayer {
 
 impl std::fmt::Debug for SessionLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionLayer").field("manager", &self.manager).finish_non_exhaustive()
+        f.debug_struct("SessionLayer")
+            .field("manager", &self.manager)
+            .finish_non_exhaustive()
     }
 }
 

@@ -43,7 +43,9 @@ impl<S> SessionService<S> {
 
 impl<S> std::fmt::Debug for SessionService<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionService").field("layer", &self.layer).finish_non_exhaustive()
+        f.debug_struct("SessionService")
+            .field("layer", &self.layer)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,12 +70,15 @@ where
         let facts = RequestFacts::plain_http()
             .with_tls(request.uri().scheme() == Some(&Scheme::HTTPS))
             .with_forwarded_proto(headers.get("x-forwarded-proto").map(HeaderValue::as_bytes));
-        let session =
-            self.layer.manager.begin(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes), facts);
+        let session = self.layer.manager.begin(
+            headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes),
+            facts,
+        );
         let on_error = self.layer.on_error.clone();
-        request
-            .extensions_mut()
-            .insert(SessionSlot { request: session.clone(), on_error: on_error.clone() });
+        request.extensions_mut().insert(SessionSlot {
+            request: session.clone(),
+            on_error: on_error.clone(),
+        });
 
         // The clone that was made ready is the one to call (tower's usual dance).
         let clone = self.inner.clone();
@@ -87,7 +92,11 @@ where
 
 /// Saves, touches or destroys as the rules say, then adds `Set-Cookie`; on failure the
 /// handler's response is replaced by the error response (nothing unsaved is acknowledged).
-async fn finish<B>(session: &RequestSession, response: Response<B>, on_error: &ErrorHandler) -> Response
+async fn finish<B>(
+    session: &RequestSession,
+    response: Response<B>,
+    on_error: &ErrorHandler,
+) -> Response
 where
     B: http_body::Body<Data = axum::body::Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,

@@ -238,7 +238,9 @@ impl SessionConfig {
         if !self.trust_proxy {
             return false;
         }
-        let Some(header) = forwarded_proto else { return false };
+        let Some(header) = forwarded_proto else {
+            return false;
+        };
         let first = header.split(|&b| b == b',').next().unwrap_or_default();
         first.trim_ascii().eq_ignore_ascii_case(b"https")
     }
@@ -413,7 +415,10 @@ impl SessionConfigBuilder {
                 return Err(ConfigError::EmptySecret { index });
             }
             if secret.len() < MIN_SECRET_LEN && !self.allow_short_secrets {
-                return Err(ConfigError::SecretTooShort { index, len: secret.len() });
+                return Err(ConfigError::SecretTooShort {
+                    index,
+                    len: secret.len(),
+                });
             }
         }
         let keyring = Keyring::new(self.secrets).ok_or(ConfigError::NoSecret)?;
@@ -461,7 +466,9 @@ fn is_token_byte(b: u8) -> bool {
 
 /// Printable ASCII without `;`, as `cookie.serialize` requires of `Path` and `Domain`.
 fn is_attribute_value(value: &str) -> bool {
-    value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b';')
+    value
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b';')
 }
 
 #[cfg(test)]
@@ -484,9 +491,15 @@ mod tests {
     #[test]
     fn refuses_bad_configurations_with_typed_errors() {
         let base = || SessionConfig::builder().secret(LONG);
-        assert_eq!(SessionConfig::builder().build().unwrap_err(), ConfigError::NoSecret);
         assert_eq!(
-            SessionConfig::builder().secret("short").build().unwrap_err(),
+            SessionConfig::builder().build().unwrap_err(),
+            ConfigError::NoSecret
+        );
+        assert_eq!(
+            SessionConfig::builder()
+                .secret("short")
+                .build()
+                .unwrap_err(),
             ConfigError::SecretTooShort { index: 0, len: 5 }
         );
         assert_eq!(
@@ -497,8 +510,14 @@ mod tests {
             base().cookie_name("bad name").build(),
             Err(ConfigError::InvalidCookieName(_))
         ));
-        assert!(matches!(base().path("/a;b").build(), Err(ConfigError::InvalidPath(_))));
-        assert!(matches!(base().path("relative").build(), Err(ConfigError::InvalidPath(_))));
+        assert!(matches!(
+            base().path("/a;b").build(),
+            Err(ConfigError::InvalidPath(_))
+        ));
+        assert!(matches!(
+            base().path("relative").build(),
+            Err(ConfigError::InvalidPath(_))
+        ));
         assert!(matches!(
             base().domain(Some("a\nb".into())).build(),
             Err(ConfigError::InvalidDomain(_))
@@ -529,7 +548,11 @@ mod tests {
 
     #[test]
     fn secure_detection_follows_issecure() {
-        let trusting = SessionConfig::builder().secret(LONG).trust_proxy(true).build().unwrap();
+        let trusting = SessionConfig::builder()
+            .secret(LONG)
+            .trust_proxy(true)
+            .build()
+            .unwrap();
         let plain = SessionConfig::builder().secret(LONG).build().unwrap();
         assert!(plain.request_is_secure(true, None));
         assert!(!plain.request_is_secure(false, Some(b"https")));

@@ -21,8 +21,13 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b')');
 
 /// Finds the raw value of the first cookie called `name` across the given `Cookie` header values.
-pub(crate) fn find<'h>(headers: impl IntoIterator<Item = &'h [u8]>, name: &str) -> Option<&'h [u8]> {
-    headers.into_iter().find_map(|header| find_in_header(header, name.as_bytes()))
+pub(crate) fn find<'h>(
+    headers: impl IntoIterator<Item = &'h [u8]>,
+    name: &str,
+) -> Option<&'h [u8]> {
+    headers
+        .into_iter()
+        .find_map(|header| find_in_header(header, name.as_bytes()))
 }
 
 fn find_in_header<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
@@ -34,8 +39,14 @@ fn find_in_header<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
 
 fn trim(bytes: &[u8]) -> &[u8] {
     let is_space = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = bytes.iter().position(|b| !is_space(b)).unwrap_or(bytes.len());
-    let end = bytes.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);
+    let start = bytes
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
     &bytes[start..end]
 }
 
@@ -98,12 +109,24 @@ mod tests {
 
     #[test]
     fn finds_the_first_occurrence_of_the_name() {
-        assert_eq!(first(&["a=1; connect.sid=x; connect.sid=y"], "connect.sid"), Some("x"));
-        assert_eq!(first(&["a=1", "connect.sid=x", "connect.sid=y"], "connect.sid"), Some("x"));
-        assert_eq!(first(&["connect.sidx=1; connect.sid = v "], "connect.sid"), Some("v"));
+        assert_eq!(
+            first(&["a=1; connect.sid=x; connect.sid=y"], "connect.sid"),
+            Some("x")
+        );
+        assert_eq!(
+            first(&["a=1", "connect.sid=x", "connect.sid=y"], "connect.sid"),
+            Some("x")
+        );
+        assert_eq!(
+            first(&["connect.sidx=1; connect.sid = v "], "connect.sid"),
+            Some("v")
+        );
         assert_eq!(first(&["a=1; b"], "connect.sid"), None);
         assert_eq!(first(&[""], "connect.sid"), None);
-        assert_eq!(first(&["connect.sid=\"quoted\""], "connect.sid"), Some("quoted"));
+        assert_eq!(
+            first(&["connect.sid=\"quoted\""], "connect.sid"),
+            Some("quoted")
+        );
         assert_eq!(first(&["connect.sid="], "connect.sid"), Some(""));
     }
 

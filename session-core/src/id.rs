@@ -112,7 +112,10 @@ mod tests {
             SessionId::from_random_bytes(&counting).as_str(),
             "AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"
         );
-        assert_eq!(SessionId::from_random_bytes(&[0xff; 24]).as_str(), "_".repeat(32));
+        assert_eq!(
+            SessionId::from_random_bytes(&[0xff; 24]).as_str(),
+            "_".repeat(32)
+        );
     }
 
     #[test]

@@ -40,7 +40,11 @@ pub(crate) struct ManagerInner {
 impl ManagerInner {
     /// When the store may forget a session whose cookie expires at `expires`: then, or after
     /// the browser-session TTL for a cookie without expiry (connect-redis's rule).
-    pub(crate) fn store_deadline(&self, expires: Option<SystemTime>, now: SystemTime) -> SystemTime {
+    pub(crate) fn store_deadline(
+        &self,
+        expires: Option<SystemTime>,
+        now: SystemTime,
+    ) -> SystemTime {
         expires.unwrap_or_else(|| now + self.config.browser_session_ttl)
     }
 }
@@ -82,7 +86,9 @@ impl SessionManager {
 
     /// A manager over a store that is shared with other managers or code.
     pub fn with_shared_store(store: Arc<dyn Store>, config: SessionConfig) -> Self {
-        Self { inner: Arc::new(ManagerInner { config, store }) }
+        Self {
+            inner: Arc::new(ManagerInner { config, store }),
+        }
     }
 
     /// The configuration.
@@ -104,7 +110,10 @@ impl SessionManager {
         facts: RequestFacts<'_>,
     ) -> RequestSession {
         let raw = cookie_header::find(cookie_headers, &self.inner.config.cookie.name);
-        let secure = self.inner.config.request_is_secure(facts.tls, facts.forwarded_proto);
+        let secure = self
+            .inner
+            .config
+            .request_is_secure(facts.tls, facts.forwarded_proto);
         RequestSession::new(self.inner.clone(), raw, secure)
     }
 
@@ -116,6 +125,8 @@ impl SessionManager {
 
 impl std::fmt::Debug for SessionManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionManager").field("config", &self.inner.config).finish_non_exhaustive()
+        f.debug_struct("SessionManager")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
     }
 }

@@ -11,8 +11,17 @@ use crate::{Priority, SameSite, StoreError};
 
 /// Top-level keys that cannot hold application data: `cookie` holds the cookie state, and
 /// Node drops keys named like its `Session` methods when it loads a session.
-pub const RESERVED_KEYS: &[&str] =
-    &["cookie", "id", "req", "save", "touch", "reload", "destroy", "regenerate", "resetMaxAge"];
+pub const RESERVED_KEYS: &[&str] = &[
+    "cookie",
+    "id",
+    "req",
+    "save",
+    "touch",
+    "reload",
+    "destroy",
+    "regenerate",
+    "resetMaxAge",
+];
 
 /// One stored session: the application data and the cookie state.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +79,10 @@ impl Default for CookieData {
 impl Record {
     /// A record holding `data` with default cookie state.
     pub fn new(data: Map<String, Value>) -> Self {
-        Self { data, cookie: CookieData::default() }
+        Self {
+            data,
+            cookie: CookieData::default(),
+        }
     }
 
     /// Encodes the record as Node writes it.
@@ -92,7 +104,9 @@ impl Record {
                 original_max_age: cookie.original_max_age,
                 partitioned: cookie.partitioned.then_some(true),
                 priority: cookie.priority.map(Priority::as_json),
-                expires: cookie.expires.map(|t| humantime::format_rfc3339_millis(t).to_string()),
+                expires: cookie
+                    .expires
+                    .map(|t| humantime::format_rfc3339_millis(t).to_string()),
                 secure: cookie.secure,
                 http_only: cookie.http_only,
                 domain: cookie.domain.as_deref(),
@@ -108,12 +122,16 @@ impl Record {
     /// on load are dropped; every other key is kept verbatim. A record without a `cookie`
     /// object is [`StoreError::Corrupt`], as it is for express-session.
     pub fn from_json(json: &str) -> Result<Self, StoreError> {
-        let mut data: Map<String, Value> = serde_json::from_str(json).map_err(StoreError::corrupt)?;
+        let mut data: Map<String, Value> =
+            serde_json::from_str(json).map_err(StoreError::corrupt)?;
         let Some(Value::Object(cookie)) = data.remove("cookie") else {
             return Err(StoreError::corrupt("stored session has no `cookie` object"));
         };
         data.retain(|key, _| !RESERVED_KEYS.contains(&key.as_str()));
-        Ok(Self { data, cookie: CookieData::from_json(&cookie) })
+        Ok(Self {
+            data,
+            cookie: CookieData::from_json(&cookie),
+        })
     }
 }
 
@@ -237,9 +255,15 @@ mod tests {
     #[test]
     fn tolerates_what_node_tolerates() {
         let no_millis = r#"{"cookie":{"originalMaxAge":1,"expires":"2023-11-14T23:00:00Z"}}"#;
-        assert_eq!(Record::from_json(no_millis).unwrap().cookie.expires, Some(at(1_700_002_800_000)));
+        assert_eq!(
+            Record::from_json(no_millis).unwrap().cookie.expires,
+            Some(at(1_700_002_800_000))
+        );
         let epoch = r#"{"cookie":{"originalMaxAge":null,"expires":1700000000000}}"#;
-        assert_eq!(Record::from_json(epoch).unwrap().cookie.expires, Some(at(1_700_000_000_000)));
+        assert_eq!(
+            Record::from_json(epoch).unwrap().cookie.expires,
+            Some(at(1_700_000_000_000))
+        );
         let bare = Record::from_json(r#"{"cookie":{}}"#).unwrap();
         assert_eq!(bare.cookie, CookieData::default());
     }
@@ -253,8 +277,17 @@ mod tests {
 
     #[test]
     fn a_record_without_cookie_is_corrupt() {
-        assert!(matches!(Record::from_json(r#"{"user":"a"}"#), Err(StoreError::Corrupt(_))));
-        assert!(matches!(Record::from_json("not json"), Err(StoreError::Corrupt(_))));
-        assert!(matches!(Record::from_json(r#"{"cookie":3}"#), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            Record::from_json(r#"{"user":"a"}"#),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            Record::from_json("not json"),
+            Err(StoreError::Corrupt(_))
+        ));
+        assert!(matches!(
+            Record::from_json(r#"{"cookie":3}"#),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 }

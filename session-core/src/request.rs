@@ -54,7 +54,11 @@ impl RequestSession {
     /// when the store has it, otherwise a new session with a new id (a client-chosen id is
     /// never adopted). A store failure is an error, never a silent new session.
     pub async fn session(&self) -> Result<Session, SessionError> {
-        self.inner.session.get_or_try_init(|| self.load()).await.cloned()
+        self.inner
+            .session
+            .get_or_try_init(|| self.load())
+            .await
+            .cloned()
     }
 
     /// The session if a handler already asked for it.
@@ -72,7 +76,12 @@ impl RequestSession {
         let cookie_id = self.verified_cookie_id();
         if let Some(id) = &cookie_id {
             if let Some(record) = manager.store.load(id).await? {
-                return Ok(Session::loaded(manager.clone(), id.clone(), record, self.inner.secure));
+                return Ok(Session::loaded(
+                    manager.clone(),
+                    id.clone(),
+                    record,
+                    self.inner.secure,
+                ));
             }
             tracing::debug!(id = %id.redacted(), "session not in store; starting a new one");
         }
@@ -95,7 +104,9 @@ impl RequestSession {
     /// On error nothing was acknowledged: the adapter must answer with an error response
     /// rather than the handler's.
     pub async fn finish(&self) -> Result<Option<String>, SessionError> {
-        let Some(session) = self.inner.session.get() else { return Ok(None) };
+        let Some(session) = self.inner.session.get() else {
+            return Ok(None);
+        };
         if self.inner.finished.swap(true, Ordering::AcqRel) {
             return Ok(None);
         }
@@ -132,8 +143,10 @@ impl RequestSession {
                         save_mark: state.has_save_mark(),
                         has_expiry: state.expires.is_some(),
                     };
-                    let policy =
-                        Policy { rolling: config.rolling, save_uninitialized: config.save_uninitialized };
+                    let policy = Policy {
+                        rolling: config.rolling,
+                        save_uninitialized: config.save_uninitialized,
+                    };
                     state.touch();
                     (rules::decide(facts, policy), state.expires)
                 };
@@ -157,7 +170,12 @@ impl RequestSession {
                 }
                 let id = session.id();
                 let signed = config.keyring.sign(id.as_str());
-                Ok(Some(set_cookie::session_cookie(&config.cookie, &signed, expires, cookie_secure)))
+                Ok(Some(set_cookie::session_cookie(
+                    &config.cookie,
+                    &signed,
+                    expires,
+                    cookie_secure,
+                )))
             }
         }
     }

@@ -52,7 +52,11 @@ pub(crate) fn decide(facts: Facts, policy: Policy) -> Decision {
     } else {
         policy.save_uninitialized || facts.modified
     };
-    Decision { save, touch, set_cookie }
+    Decision {
+        save,
+        touch,
+        set_cookie,
+    }
 }
 
 #[cfg(test)]
@@ -60,59 +64,125 @@ mod tests {
     use super::*;
 
     fn new_session(modified: bool) -> Facts {
-        Facts { cookie_matches: false, modified, saved: false, save_mark: false, has_expiry: true }
+        Facts {
+            cookie_matches: false,
+            modified,
+            saved: false,
+            save_mark: false,
+            has_expiry: true,
+        }
     }
 
     fn existing(modified: bool, resave: bool) -> Facts {
-        Facts { cookie_matches: true, modified, saved: !resave && !modified, save_mark: !resave, has_expiry: true }
+        Facts {
+            cookie_matches: true,
+            modified,
+            saved: !resave && !modified,
+            save_mark: !resave,
+            has_expiry: true,
+        }
     }
 
-    const DEFAULTS: Policy = Policy { rolling: false, save_uninitialized: true };
-    const NO_UNINIT: Policy = Policy { rolling: false, save_uninitialized: false };
+    const DEFAULTS: Policy = Policy {
+        rolling: false,
+        save_uninitialized: true,
+    };
+    const NO_UNINIT: Policy = Policy {
+        rolling: false,
+        save_uninitialized: false,
+    };
 
     #[test]
     fn new_untouched_session_without_save_uninitialized_is_dropped() {
         let d = decide(new_session(false), NO_UNINIT);
-        assert_eq!(d, Decision { save: false, touch: false, set_cookie: false });
+        assert_eq!(
+            d,
+            Decision {
+                save: false,
+                touch: false,
+                set_cookie: false
+            }
+        );
     }
 
     #[test]
     fn new_untouched_session_with_save_uninitialized_is_saved() {
         let d = decide(new_session(false), DEFAULTS);
-        assert_eq!(d, Decision { save: true, touch: false, set_cookie: true });
+        assert_eq!(
+            d,
+            Decision {
+                save: true,
+                touch: false,
+                set_cookie: true
+            }
+        );
     }
 
     #[test]
     fn new_written_session_is_saved_either_way() {
         for policy in [DEFAULTS, NO_UNINIT] {
             let d = decide(new_session(true), policy);
-            assert_eq!(d, Decision { save: true, touch: false, set_cookie: true });
+            assert_eq!(
+                d,
+                Decision {
+                    save: true,
+                    touch: false,
+                    set_cookie: true
+                }
+            );
         }
     }
 
     #[test]
     fn existing_untouched_session_is_touched_without_cookie() {
         let d = decide(existing(false, false), DEFAULTS);
-        assert_eq!(d, Decision { save: false, touch: true, set_cookie: false });
+        assert_eq!(
+            d,
+            Decision {
+                save: false,
+                touch: true,
+                set_cookie: false
+            }
+        );
     }
 
     #[test]
     fn resave_writes_every_request() {
         let d = decide(existing(false, true), DEFAULTS);
-        assert_eq!(d, Decision { save: true, touch: false, set_cookie: false });
+        assert_eq!(
+            d,
+            Decision {
+                save: true,
+                touch: false,
+                set_cookie: false
+            }
+        );
     }
 
     #[test]
     fn changed_session_is_saved_and_resent_only_with_an_expiry() {
         let d = decide(existing(true, false), DEFAULTS);
-        assert_eq!(d, Decision { save: true, touch: false, set_cookie: true });
-        let browser = Facts { has_expiry: false, ..existing(true, false) };
+        assert_eq!(
+            d,
+            Decision {
+                save: true,
+                touch: false,
+                set_cookie: true
+            }
+        );
+        let browser = Facts {
+            has_expiry: false,
+            ..existing(true, false)
+        };
         assert_eq!(decide(browser, DEFAULTS).set_cookie, false);
     }
 
     #[test]
     fn rolling_resends_on_every_response() {
-        let rolling = Policy { rolling: true, ..DEFAULTS };
+        let rolling = Policy {
+            rolling: true,
+            ..DEFAULTS
+        };
         assert!(decide(existing(false, false), rolling).set_cookie);
         assert!(decide(existing(true, false), rolling).set_cookie);
     }

@@ -84,7 +84,9 @@ pub(crate) enum Lifecycle {
 
 impl State {
     fn data_changed(&self) -> bool {
-        self.baseline.as_ref().is_some_and(|baseline| *baseline != self.data)
+        self.baseline
+            .as_ref()
+            .is_some_and(|baseline| *baseline != self.data)
     }
 
     /// express-session's `isModified`.
@@ -122,7 +124,9 @@ impl State {
 
     /// express-session's `touch()`: the cookie expires `originalMaxAge` from now.
     pub(crate) fn touch(&mut self) {
-        self.expires = self.original_max_age.map(|ms| SystemTime::now() + Duration::from_millis(ms));
+        self.expires = self
+            .original_max_age
+            .map(|ms| SystemTime::now() + Duration::from_millis(ms));
     }
 
     /// Starts a new, empty session under a new id, keeping `original_id` and `cookie_id` so
@@ -174,7 +178,11 @@ impl Session {
         record: Record,
         request_secure: bool,
     ) -> Self {
-        let saved = if manager.config.resave { SaveMark::None } else { SaveMark::Baseline };
+        let saved = if manager.config.resave {
+            SaveMark::None
+        } else {
+            SaveMark::Baseline
+        };
         let mut state = State {
             original_id: id.clone(),
             cookie_id: Some(id.clone()),
@@ -194,13 +202,22 @@ impl Session {
     }
 
     fn from_state(manager: Arc<ManagerInner>, request_secure: bool, state: State) -> Self {
-        Self { shared: Arc::new(Shared { manager, request_secure, state: Mutex::new(state) }) }
+        Self {
+            shared: Arc::new(Shared {
+                manager,
+                request_secure,
+                state: Mutex::new(state),
+            }),
+        }
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
         // A panic while the lock was held cannot leave the state half-written: every update
         // is a plain field assignment. So a poisoned lock is still usable.
-        self.shared.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn manager(&self) -> &ManagerInner {
@@ -245,7 +262,11 @@ impl Session {
         }
         let mut state = self.state();
         if state.data.get(key) == Some(&value) {
-            return if state.lifecycle == Lifecycle::Live { Ok(()) } else { Err(SessionError::Destroyed) };
+            return if state.lifecycle == Lifecycle::Live {
+                Ok(())
+            } else {
+                Err(SessionError::Destroyed)
+            };
         }
         state.data_mut()?.insert(key.to_owned(), value);
         Ok(())
@@ -354,7 +375,12 @@ impl Session {
     /// Re-reads the record from the store, dropping unsaved changes.
     pub async fn reload(&self) -> Result<(), SessionError> {
         let id = self.id();
-        let record = self.manager().store.load(&id).await?.ok_or(SessionError::Missing)?;
+        let record = self
+            .manager()
+            .store
+            .load(&id)
+            .await?
+            .ok_or(SessionError::Missing)?;
         let mut state = self.state();
         if state.id != id {
             return Ok(());
@@ -400,8 +426,10 @@ impl Session {
                 (state.id.clone(), self.record(&state), state.persisted)
             };
             let now = SystemTime::now();
-            let deadline =
-                record.cookie.expires.unwrap_or(now + manager.config.browser_session_ttl);
+            let deadline = record
+                .cookie
+                .expires
+                .unwrap_or(now + manager.config.browser_session_ttl);
             if deadline <= now {
                 if persisted {
                     store.delete(&id).await?;

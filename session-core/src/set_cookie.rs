@@ -68,8 +68,12 @@ mod tests {
     use super::*;
     use crate::{Priority, SameSite, Secure, SessionConfig};
 
-    fn policy(configure: impl FnOnce(crate::SessionConfigBuilder) -> crate::SessionConfigBuilder) -> CookiePolicy {
-        let builder = SessionConfig::builder().secret("keyboard cat").allow_short_secrets(true);
+    fn policy(
+        configure: impl FnOnce(crate::SessionConfigBuilder) -> crate::SessionConfigBuilder,
+    ) -> CookiePolicy {
+        let builder = SessionConfig::builder()
+            .secret("keyboard cat")
+            .allow_short_secrets(true);
         configure(builder).build().unwrap().cookie
     }
 
@@ -83,7 +87,8 @@ mod tests {
                 .same_site(Some(SameSite::None))
         });
         let expires = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + 86_400_000);
-        let value = "s:fQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg.G/nVJ+3vzC2U/PWi/qY8GjACRPgsS2Y6kF2krvt9v30";
+        let value =
+            "s:fQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg.G/nVJ+3vzC2U/PWi/qY8GjACRPgsS2Y6kF2krvt9v30";
         assert_eq!(
             session_cookie(&policy, value, Some(expires), true),
             "connect.sid=s%3AfQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg.G%2FnVJ%2B3vzC2U%2FPWi%2FqY8GjACRPgsS2Y6kF2krvt9v30; Domain=example.com; Path=/; Expires=Wed, 15 Nov 2023 22:13:20 GMT; HttpOnly; Secure; Partitioned; Priority=High; SameSite=None"
@@ -93,7 +98,10 @@ mod tests {
     #[test]
     fn express_defaults_give_path_and_httponly_only() {
         let policy = policy(|b| b.same_site(None));
-        assert_eq!(session_cookie(&policy, "s:a.b", None, false), "connect.sid=s%3Aa.b; Path=/; HttpOnly");
+        assert_eq!(
+            session_cookie(&policy, "s:a.b", None, false),
+            "connect.sid=s%3Aa.b; Path=/; HttpOnly"
+        );
     }
 
     #[test]

@@ -15,14 +15,33 @@ use session_core::SessionManager;
 /// The reference app's routes behind a [`SessionLayer`] over `manager`.
 pub fn app(manager: SessionManager) -> Router {
     Router::new()
-        .route("/", get(|s: Session| async move { reply(routes::visit(&s)) }))
-        .route("/peek", get(|s: Session| async move { reply(routes::peek(&s)) }))
+        .route(
+            "/",
+            get(|s: Session| async move { reply(routes::visit(&s)) }),
+        )
+        .route(
+            "/peek",
+            get(|s: Session| async move { reply(routes::peek(&s)) }),
+        )
         .route("/login", get(login))
-        .route("/whoami", get(|s: Session| async move { reply(routes::whoami(&s)) }))
-        .route("/logout", get(|s: Session| async move { reply(routes::logout(&s).await) }))
-        .route("/remember", get(|s: Session| async move { reply(routes::remember(&s)) }))
+        .route(
+            "/whoami",
+            get(|s: Session| async move { reply(routes::whoami(&s)) }),
+        )
+        .route(
+            "/logout",
+            get(|s: Session| async move { reply(routes::logout(&s).await) }),
+        )
+        .route(
+            "/remember",
+            get(|s: Session| async move { reply(routes::remember(&s)) }),
+        )
         .route("/max-age", get(max_age))
-        .route("/unset", get(|s: Session| async move { reply(routes::unset(&s)) }))
+        .route(
+            "/unset",
+            get(|s: Session| async move { reply(routes::unset(&s)) }),
+        )
+        .route("/health", get(|| async { "ok" }))
         .layer(SessionLayer::new(manager))
 }
 

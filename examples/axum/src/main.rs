@@ -7,7 +7,9 @@ use example_common::Settings;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
@@ -22,8 +24,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let manager = match settings.session_manager().await {
+        Ok(manager) => manager,
+        Err(error) => {
+            eprintln!("example-axum: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!("{}", settings.banner("example-axum"));
-    let app = example_axum::app(settings.memory_manager());
+    let app = example_axum::app(manager);
     if let Err(error) = axum::serve(listener, app).await {
         eprintln!("example-axum: {error}");
         return ExitCode::FAILURE;

@@ -16,7 +16,10 @@ pub struct Reply {
 
 impl Reply {
     fn ok(body: impl Into<String>) -> Self {
-        Self { status: 200, body: body.into() }
+        Self {
+            status: 200,
+            body: body.into(),
+        }
     }
 }
 
@@ -41,7 +44,10 @@ pub fn peek(session: &Session) -> Result<Reply, SessionError> {
 /// `GET /login?user=U`: a new session (new id, old record gone) holding `user`.
 pub async fn login(session: &Session, user: Option<&str>) -> Result<Reply, SessionError> {
     let Some(user) = user.filter(|user| !user.is_empty()) else {
-        return Ok(Reply { status: 400, body: "missing user".to_owned() });
+        return Ok(Reply {
+            status: 400,
+            body: "missing user".to_owned(),
+        });
     };
     session.regenerate().await?;
     session.insert("user", user)?;

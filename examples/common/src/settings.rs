@@ -2,9 +2,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use session_core::{
-    ConfigError, MemoryStore, Secure, SessionConfig, SessionManager, Unset,
-};
+use session_core::{ConfigError, MemoryStore, Secure, SessionConfig, SessionManager, Unset};
 
 /// A setting the app cannot start with; its `Display` is one line for the terminal.
 #[derive(Debug, thiserror::Error)]
@@ -47,14 +45,19 @@ impl Settings {
 
     /// Reads the settings through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let var = |name: &'static str| Var { name, value: lookup(name) };
+        let var = |name: &'static str| Var {
+            name,
+            value: lookup(name),
+        };
         let host = var("HOST").value.unwrap_or_else(|| "127.0.0.1".to_owned());
         let port: u16 = var("PORT").parse("a port number", 3000)?;
-        let addr = format!("{host}:{port}").parse().map_err(|_| SettingsError::Invalid {
-            name: "HOST",
-            value: host,
-            expected: "an IP address",
-        })?;
+        let addr = format!("{host}:{port}")
+            .parse()
+            .map_err(|_| SettingsError::Invalid {
+                name: "HOST",
+                value: host,
+                expected: "an IP address",
+            })?;
 
         let (secrets, generated_secret) = match var("SECRET").value {
             Some(list) if !list.is_empty() => (list.split(',').map(str::to_owned).collect(), false),
@@ -63,7 +66,13 @@ impl Settings {
         let max_age = match var("MAX_AGE_MS").value {
             None => Some(Duration::from_millis(1_800_000)),
             Some(empty) if empty.is_empty() => None,
-            Some(ms) => Some(Duration::from_millis(Var { name: "MAX_AGE_MS", value: Some(ms) }.parse("milliseconds, or empty for a browser-session cookie", 0)?)),
+            Some(ms) => Some(Duration::from_millis(
+                Var {
+                    name: "MAX_AGE_MS",
+                    value: Some(ms),
+                }
+                .parse("milliseconds, or empty for a browser-session cookie", 0)?,
+            )),
         };
         let mut builder = SessionConfig::builder()
             .secrets(secrets)
@@ -75,7 +84,11 @@ impl Settings {
             .trust_proxy(var("TRUST_PROXY").flag(false)?)
             .secure(var("SECURE").choice(
                 "auto, always or never",
-                &[("auto", Secure::Auto), ("always", Secure::Always), ("never", Secure::Never)],
+                &[
+                    ("auto", Secure::Auto),
+                    ("always", Secure::Always),
+                    ("never", Secure::Never),
+                ],
                 Secure::Auto,
             )?)
             .unset(var("UNSET").choice(
@@ -86,12 +99,16 @@ impl Settings {
         if let Some(name) = var("COOKIE_NAME").value {
             builder = builder.cookie_name(name);
         }
-        Ok(Self { addr, config: builder.build()?, generated_secret })
+        Ok(Self {
+            addr,
+            config: builder.build()?,
+            generated_secret,
+        })
     }
 
-    /// A session manager over the embedded memory store.
-    pub fn memory_manager(&self) -> SessionManager {
-        SessionManager::new(MemoryStore::new(), self.config.clone())
+    /// The session manager the app runs on: the embedded memory store.
+    pub async fn session_manager(&self) -> Result<SessionManager, SettingsError> {
+        Ok(SessionManager::new(MemoryStore::new(), self.config.clone()))
     }
 
     /// The startup lines every reference app prints.
@@ -114,10 +131,18 @@ struct Var {
 
 impl Var {
     fn invalid(self, expected: &'static str) -> SettingsError {
-        SettingsError::Invalid { name: self.name, value: self.value.unwrap_or_default(), expected }
+        SettingsError::Invalid {
+            name: self.name,
+            value: self.value.unwrap_or_default(),
+            expected,
+        }
     }
 
-    fn parse<T: std::str::FromStr>(self, expected: &'static str, default: T) -> Result<T, SettingsError> {
+    fn parse<T: std::str::FromStr>(
+        self,
+        expected: &'static str,
+        default: T,
+    ) -> Result<T, SettingsError> {
         match &self.value {
             None => Ok(default),
             Some(text) => text.trim().parse().map_err(|_| self.invalid(expected)),
@@ -125,12 +150,26 @@ impl Var {
     }
 
     fn flag(self, default: bool) -> Result<bool, SettingsError> {
-        let choices = [("true", true), ("1", true), ("yes", true), ("false", false), ("0", false), ("no", false)];
+        let choices = [
+            ("true", true),
+            ("1", true),
+            ("yes", true),
+            ("false", false),
+            ("0", false),
+            ("no", false),
+        ];
         self.choice("true or false", &choices, default)
     }
 
-    fn choice<T: Copy>(self, expected: &'static str, choices: &[(&str, T)], default: T) -> Result<T, SettingsError> {
-        let Some(text) = &self.value else { return Ok(default) };
+    fn choice<T: Copy>(
+        self,
+        expected: &'static str,
+        choices: &[(&str, T)],
+        default: T,
+    ) -> Result<T, SettingsError> {
+        let Some(text) = &self.value else {
+            return Ok(default);
+        };
         let wanted = text.trim().to_ascii_lowercase();
         match choices.iter().find(|(name, _)| *name == wanted) {
             Some((_, value)) => Ok(*value),
@@ -152,8 +191,10 @@ mod tests {
     use super::*;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|name| map.get(name).cloned())
     }
 

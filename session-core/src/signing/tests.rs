@@ -46,7 +46,11 @@ fn signs_every_vector_like_cookie_signature() {
     for (secret, id, signed, header) in VECTORS {
         let value = ring(&[secret]).sign(id);
         assert_eq!(value, format!("s:{signed}"), "secret {secret:?}, id {id:?}");
-        assert_eq!(encode_value(&value), *header, "secret {secret:?}, id {id:?}");
+        assert_eq!(
+            encode_value(&value),
+            *header,
+            "secret {secret:?}, id {id:?}"
+        );
     }
 }
 

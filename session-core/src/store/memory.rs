@@ -60,12 +60,16 @@ impl MemoryStore {
             .expire_after(PerEntryExpiry)
             .eviction_policy(EvictionPolicy::lru());
         if let Some(max_bytes) = max_bytes {
-            builder = builder.max_capacity(max_bytes).weigher(|id: &SessionId, entry: &Entry| {
-                u32::try_from(id.as_str().len() + entry.json.len() + ENTRY_OVERHEAD)
-                    .unwrap_or(u32::MAX)
-            });
+            builder = builder
+                .max_capacity(max_bytes)
+                .weigher(|id: &SessionId, entry: &Entry| {
+                    u32::try_from(id.as_str().len() + entry.json.len() + ENTRY_OVERHEAD)
+                        .unwrap_or(u32::MAX)
+                });
         }
-        Self { cache: builder.build() }
+        Self {
+            cache: builder.build(),
+        }
     }
 
     /// The number of live sessions (approximate until pending maintenance has run).
@@ -84,7 +88,10 @@ impl MemoryStore {
     }
 
     fn entry(record: &Record, expires_at: SystemTime) -> Result<Entry, StoreError> {
-        Ok(Entry { json: record.to_json()?.into(), deadline: monotonic_deadline(expires_at) })
+        Ok(Entry {
+            json: record.to_json()?.into(),
+            deadline: monotonic_deadline(expires_at),
+        })
     }
 }
 
@@ -96,13 +103,17 @@ impl Default for MemoryStore {
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryStore").field("entries", &self.cache.entry_count()).finish()
+        f.debug_struct("MemoryStore")
+            .field("entries", &self.cache.entry_count())
+            .finish()
     }
 }
 
 /// Converts a wall-clock expiry into the monotonic clock.
 fn monotonic_deadline(expires_at: SystemTime) -> Instant {
-    let remaining = expires_at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    let remaining = expires_at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
     Instant::now() + remaining
 }
 
@@ -128,7 +139,9 @@ impl Expiry<SessionId, Entry> for PerEntryExpiry {
 impl Store for MemoryStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
         match self.cache.get(id).await {
-            Some(entry) if entry.deadline > Instant::now() => Record::from_json(&entry.json).map(Some),
+            Some(entry) if entry.deadline > Instant::now() => {
+                Record::from_json(&entry.json).map(Some)
+            }
             _ => Ok(None),
         }
     }
@@ -163,7 +176,9 @@ impl Store for MemoryStore {
         record: &Record,
         expires_at: SystemTime,
     ) -> Result<(), StoreError> {
-        self.cache.insert(id.clone(), Self::entry(record, expires_at)?).await;
+        self.cache
+            .insert(id.clone(), Self::entry(record, expires_at)?)
+            .await;
         Ok(())
     }
 
@@ -173,9 +188,10 @@ impl Store for MemoryStore {
             .entry_by_ref(id)
             .and_compute_with(|existing| async move {
                 match existing {
-                    Some(live) if live.value().deadline > Instant::now() => {
-                        Op::Put(Entry { json: live.into_value().json, deadline })
-                    }
+                    Some(live) if live.value().deadline > Instant::now() => Op::Put(Entry {
+                        json: live.into_value().json,
+                        deadline,
+                    }),
                     _ => Op::Nop,
                 }
             })
@@ -213,9 +229,19 @@ mod tests {
         }
         store.run_pending_tasks().await;
         let newcomer = SessionId::from("newcomer");
-        assert_eq!(store.create(&newcomer, &record, later).await.unwrap(), Created::Created);
+        assert_eq!(
+            store.create(&newcomer, &record, later).await.unwrap(),
+            Created::Created
+        );
         store.run_pending_tasks().await;
-        assert!(store.load(&newcomer).await.unwrap().is_some(), "new session was evicted");
-        assert!(store.len() < 2_000, "capacity bound was not applied: {}", store.len());
+        assert!(
+            store.load(&newcomer).await.unwrap().is_some(),
+            "new session was evicted"
+        );
+        assert!(
+            store.len() < 2_000,
+            "capacity bound was not applied: {}",
+            store.len()
+        );
     }
 }

@@ -32,7 +32,9 @@ fn fresh_id() -> SessionId {
 }
 
 fn record(value: Value) -> Record {
-    let Value::Object(data) = value else { panic!("record data must be an object") };
+    let Value::Object(data) = value else {
+        panic!("record data must be an object")
+    };
     let mut record = Record::new(data);
     record.cookie.original_max_age = Some(3_600_000);
     record.cookie.expires = Some(hour());
@@ -73,10 +75,20 @@ pub async fn create_then_load_round_trips_verbatim(store: &impl Store) {
         "user": "alice", "count": 3, "passport": {"user": {"id": 7, "roles": ["a", "b"]}},
         "flash": {}, "unicode": "żółw ✓", "nothing": null, "float": 1.5
     }));
-    assert_eq!(store.create(&id, &written, hour()).await.expect("create"), Created::Created);
-    let read = store.load(&id).await.expect("load").expect("record present");
+    assert_eq!(
+        store.create(&id, &written, hour()).await.expect("create"),
+        Created::Created
+    );
+    let read = store
+        .load(&id)
+        .await
+        .expect("load")
+        .expect("record present");
     assert_eq!(read.data, written.data);
-    assert_eq!(read.cookie.original_max_age, written.cookie.original_max_age);
+    assert_eq!(
+        read.cookie.original_max_age,
+        written.cookie.original_max_age
+    );
     store.delete(&id).await.expect("delete");
 }
 
@@ -84,9 +96,15 @@ pub async fn create_then_load_round_trips_verbatim(store: &impl Store) {
 pub async fn create_refuses_a_taken_id(store: &impl Store) {
     let id = fresh_id();
     let first = record(json!({"who": "first"}));
-    assert_eq!(store.create(&id, &first, hour()).await.expect("create"), Created::Created);
+    assert_eq!(
+        store.create(&id, &first, hour()).await.expect("create"),
+        Created::Created
+    );
     let second = record(json!({"who": "second"}));
-    assert_eq!(store.create(&id, &second, hour()).await.expect("create"), Created::IdTaken);
+    assert_eq!(
+        store.create(&id, &second, hour()).await.expect("create"),
+        Created::IdTaken
+    );
     let read = store.load(&id).await.expect("load").expect("present");
     assert_eq!(read.data["who"], "first");
     store.delete(&id).await.expect("delete");
@@ -95,8 +113,14 @@ pub async fn create_refuses_a_taken_id(store: &impl Store) {
 /// `save` replaces the whole record.
 pub async fn save_replaces_the_record(store: &impl Store) {
     let id = fresh_id();
-    store.save(&id, &record(json!({"a": 1, "b": 2})), hour()).await.expect("save");
-    store.save(&id, &record(json!({"a": 9})), hour()).await.expect("save");
+    store
+        .save(&id, &record(json!({"a": 1, "b": 2})), hour())
+        .await
+        .expect("save");
+    store
+        .save(&id, &record(json!({"a": 9})), hour())
+        .await
+        .expect("save");
     let read = store.load(&id).await.expect("load").expect("present");
     let expected: Map<String, Value> = [("a".to_owned(), json!(9))].into_iter().collect();
     assert_eq!(read.data, expected);
@@ -106,7 +130,10 @@ pub async fn save_replaces_the_record(store: &impl Store) {
 /// `delete` removes a record, and deleting a missing one is fine.
 pub async fn delete_removes_and_tolerates_missing(store: &impl Store) {
     let id = fresh_id();
-    store.save(&id, &record(json!({"a": 1})), hour()).await.expect("save");
+    store
+        .save(&id, &record(json!({"a": 1})), hour())
+        .await
+        .expect("save");
     store.delete(&id).await.expect("delete");
     assert_eq!(store.load(&id).await.expect("load"), None);
     store.delete(&id).await.expect("deleting a missing record");
@@ -126,7 +153,10 @@ pub async fn concurrent_creates_of_one_id_admit_exactly_one<S: Store>(store: Arc
         .map(|n| {
             let (store, id) = (store.clone(), id.clone());
             tokio::spawn(async move {
-                store.create(&id, &record(json!({ "n": n })), hour()).await.expect("create")
+                store
+                    .create(&id, &record(json!({ "n": n })), hour())
+                    .await
+                    .expect("create")
             })
         })
         .collect();
@@ -143,19 +173,37 @@ pub async fn concurrent_creates_of_one_id_admit_exactly_one<S: Store>(store: Arc
 /// A record is gone once its expiry has passed.
 pub async fn expired_record_is_never_returned(store: &impl Store) {
     let id = fresh_id();
-    store.save(&id, &record(json!({"a": 1})), SystemTime::now() + SHORT).await.expect("save");
+    store
+        .save(&id, &record(json!({"a": 1})), SystemTime::now() + SHORT)
+        .await
+        .expect("save");
     assert!(store.load(&id).await.expect("load").is_some());
     tokio::time::sleep(PAST_SHORT).await;
-    assert_eq!(store.load(&id).await.expect("load"), None, "expired record returned");
+    assert_eq!(
+        store.load(&id).await.expect("load"),
+        None,
+        "expired record returned"
+    );
 }
 
 /// `touch` moves the expiry and keeps the data.
 pub async fn touch_extends_life_without_rewriting_data(store: &impl Store) {
     let id = fresh_id();
-    store.save(&id, &record(json!({"kept": true})), SystemTime::now() + SHORT).await.expect("save");
+    store
+        .save(
+            &id,
+            &record(json!({"kept": true})),
+            SystemTime::now() + SHORT,
+        )
+        .await
+        .expect("save");
     store.touch(&id, hour()).await.expect("touch");
     tokio::time::sleep(PAST_SHORT).await;
-    let read = store.load(&id).await.expect("load").expect("touched record expired");
+    let read = store
+        .load(&id)
+        .await
+        .expect("load")
+        .expect("touched record expired");
     assert_eq!(read.data["kept"], true);
     store.delete(&id).await.expect("delete");
 }
@@ -163,8 +211,17 @@ pub async fn touch_extends_life_without_rewriting_data(store: &impl Store) {
 /// Once a record expired, its id is free for `create`.
 pub async fn an_expired_id_can_be_created_again(store: &impl Store) {
     let id = fresh_id();
-    store.save(&id, &record(json!({"old": 1})), SystemTime::now() + SHORT).await.expect("save");
+    store
+        .save(&id, &record(json!({"old": 1})), SystemTime::now() + SHORT)
+        .await
+        .expect("save");
     tokio::time::sleep(PAST_SHORT).await;
-    assert_eq!(store.create(&id, &record(json!({"new": 1})), hour()).await.expect("create"), Created::Created);
+    assert_eq!(
+        store
+            .create(&id, &record(json!({"new": 1})), hour())
+            .await
+            .expect("create"),
+        Created::Created
+    );
     store.delete(&id).await.expect("delete");
 }

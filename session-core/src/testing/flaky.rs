@@ -21,7 +21,10 @@ pub struct FlakyStore<S> {
 impl<S> FlakyStore<S> {
     /// A healthy wrapper around `inner`.
     pub fn new(inner: S) -> Self {
-        Self { inner, failing: Arc::default() }
+        Self {
+            inner,
+            failing: Arc::default(),
+        }
     }
 
     /// Turns failures on or off.
@@ -45,12 +48,22 @@ impl<S: Store> Store for FlakyStore<S> {
         self.inner.load(id).await
     }
 
-    async fn create(&self, id: &SessionId, record: &Record, expires_at: SystemTime) -> Result<Created, StoreError> {
+    async fn create(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expires_at: SystemTime,
+    ) -> Result<Created, StoreError> {
         self.check()?;
         self.inner.create(id, record, expires_at).await
     }
 
-    async fn save(&self, id: &SessionId, record: &Record, expires_at: SystemTime) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expires_at: SystemTime,
+    ) -> Result<(), StoreError> {
         self.check()?;
         self.inner.save(id, record, expires_at).await
     }

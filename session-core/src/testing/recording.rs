@@ -37,7 +37,11 @@ impl StoreCall {
     /// The id the call was about.
     pub fn id(&self) -> &SessionId {
         match self {
-            Self::Load(id) | Self::Create(id) | Self::Save(id) | Self::Touch(id) | Self::Delete(id) => id,
+            Self::Load(id)
+            | Self::Create(id)
+            | Self::Save(id)
+            | Self::Touch(id)
+            | Self::Delete(id) => id,
         }
     }
 }
@@ -52,7 +56,10 @@ pub struct RecordingStore<S> {
 impl<S> RecordingStore<S> {
     /// Records the calls made to `inner`.
     pub fn new(inner: S) -> Self {
-        Self { inner, calls: Arc::default() }
+        Self {
+            inner,
+            calls: Arc::default(),
+        }
     }
 
     /// The wrapped store.
@@ -75,7 +82,9 @@ impl<S> RecordingStore<S> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<StoreCall>> {
-        self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.calls
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -86,12 +95,22 @@ impl<S: Store> Store for RecordingStore<S> {
         self.inner.load(id).await
     }
 
-    async fn create(&self, id: &SessionId, record: &Record, expires_at: SystemTime) -> Result<Created, StoreError> {
+    async fn create(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expires_at: SystemTime,
+    ) -> Result<Created, StoreError> {
         self.record(StoreCall::Create(id.clone()));
         self.inner.create(id, record, expires_at).await
     }
 
-    async fn save(&self, id: &SessionId, record: &Record, expires_at: SystemTime) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        id: &SessionId,
+        record: &Record,
+        expires_at: SystemTime,
+    ) -> Result<(), StoreError> {
         self.record(StoreCall::Save(id.clone()));
         self.inner.save(id, record, expires_at).await
     }

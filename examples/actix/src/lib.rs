@@ -1,0 +1,1 @@
+//! The reference app on actix (being written).

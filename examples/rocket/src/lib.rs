@@ -1,0 +1,1 @@
+//! The reference app on rocket (being written).

@@ -1,0 +1,1 @@
+//! The reference app on warp (being written).

@@ -1,0 +1,1 @@
+//! actix adapter for [`session_core`] (being written).

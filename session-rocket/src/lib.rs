@@ -1,0 +1,1 @@
+//! rocket adapter for [`session_core`] (being written).

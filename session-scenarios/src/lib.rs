@@ -1,0 +1,62 @@
+//! The HTTP scenario suite. Each scenario starts the reference app (`examples/README.md`) of
+//! one adapter on `127.0.0.1:0` with a recording store, drives it with a real HTTP/1.1 client
+//! over TCP, and asserts on statuses, bodies, `Set-Cookie` attributes and the store calls made.
+//!
+//! Scenarios are written once here; `tests/it/main.rs` runs every one of them against every
+//! adapter with [`scenario_tests!`]. A scenario that passes on three adapters and fails on one
+//! is a bug in that adapter.
+
+mod client;
+mod server;
+
+pub mod scenarios;
+
+pub use client::{get, Browser, Response, SetCookie};
+pub use server::{bind_loopback, Start, TestServer};
+
+/// Generates one `#[tokio::test]` per scenario for an adapter's [`Start`] function.
+///
+/// ```ignore
+/// mod axum { session_scenarios::scenario_tests!(super::start_axum); }
+/// ```
+#[macro_export]
+macro_rules! scenario_tests {
+    ($start:path) => {
+        $crate::scenario_tests!(@each $start;
+            new_visitor_untouched_without_save_uninitialized,
+            new_visitor_untouched_with_save_uninitialized,
+            new_visitor_writing_data,
+            existing_untouched_is_touched_without_cookie,
+            existing_untouched_with_resave_is_saved,
+            existing_changed_with_max_age_is_saved_and_resent,
+            existing_changed_browser_session_is_saved_without_cookie,
+            existing_only_max_age_changed_is_touched,
+            rolling_resends_the_cookie_every_response,
+            login_regenerates_the_id,
+            unset_keep_leaves_the_record,
+            unset_destroy_deletes_the_record,
+            logout_deletes_the_record_and_clears_the_cookie,
+            secure_cookie_is_not_sent_over_plain_http,
+            every_cookie_attribute_is_written,
+            forwarded_https_is_trusted_only_when_configured,
+            bad_cookies_get_a_fresh_session,
+            duplicated_cookie_name_first_wins,
+            a_signed_unknown_id_is_never_adopted,
+            rotated_secret_still_verifies_without_resigning,
+            remember_me_extends_the_cookie,
+            rolling_session_stays_alive_while_used,
+            non_rolling_session_expires_when_idle,
+            concurrent_clients_keep_their_own_sessions,
+            failing_store_gives_an_error_never_a_new_session,
+            routes_that_never_touch_the_session_cost_nothing,
+        );
+    };
+    (@each $start:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::scenarios::$name($start).await;
+            }
+        )*
+    };
+}

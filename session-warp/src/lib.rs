@@ -1,0 +1,1 @@
+//! warp adapter for [`session_core`] (being written).
