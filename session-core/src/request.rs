@@ -190,3 +190,6 @@ impl std::fmt::Debug for RequestSession {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -174,7 +174,7 @@ mod tests {
             has_expiry: false,
             ..existing(true, false)
         };
-        assert_eq!(decide(browser, DEFAULTS).set_cookie, false);
+        assert!(!decide(browser, DEFAULTS).set_cookie);
     }
 
     #[test]

@@ -1,0 +1,44 @@
+//! `cargo xtask ci`: everything a change must pass to land.
+
+use std::time::Instant;
+
+use crate::{cmd, services, smoke, Result};
+
+/// Runs every check in order and stops at the first failure.
+pub(crate) fn run() -> Result {
+    let started = Instant::now();
+    let cargo = cargo();
+    cmd::run(&cargo, &["fmt", "--all", "--", "--check"], &[])?;
+    cmd::run(
+        &cargo,
+        &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
+        &[],
+    )?;
+
+    let redis = services::redis()?;
+    let mut envs: Vec<(String, String)> = Vec::new();
+    if let Some(redis) = &redis {
+        envs.push(("REDIS_URL".into(), redis.url.clone()));
+    }
+    if crate::strict() {
+        envs.push(("SESSION_REQUIRE_SERVICES".into(), "1".into()));
+    }
+    let counts = cmd::cargo_test(&["test", "--workspace", "--all-features"], &envs)?;
+
+    cmd::run(
+        &cargo,
+        &["doc", "--workspace", "--no-deps", "--all-features"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    smoke::run_all()?;
+    drop(redis);
+
+    println!("\nxtask ci: all checks passed in {:.0?}", started.elapsed());
+    println!("ci: {} passed, {} failed, {} skipped", counts.passed, counts.failed, counts.ignored);
+    Ok(())
+}
+
+/// The cargo that runs this task.
+pub(crate) fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}

@@ -1,0 +1,114 @@
+//! Smoke runs: start each example binary, `GET /` twice with the cookie, expect `count=0`
+//! then `count=1`, stop it.
+
+use std::{
+    io::{Read, Write},
+    net::{SocketAddr, TcpListener, TcpStream},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::{ci::cargo, cmd, Result};
+
+/// Every example that serves the reference app.
+pub(crate) const EXAMPLES: &[&str] = &["example-axum"];
+
+const SECRET: &str = "smoke-test secret of at least thirty-two bytes";
+
+/// Builds and smoke-runs every example.
+pub(crate) fn run_all() -> Result {
+    let mut args = vec!["build", "--bins"];
+    for example in EXAMPLES {
+        args.extend(["-p", example]);
+    }
+    cmd::run(&cargo(), &args, &[])?;
+    for example in EXAMPLES {
+        smoke(example)?;
+        println!("smoke: {example} ok");
+    }
+    Ok(())
+}
+
+fn smoke(example: &str) -> Result {
+    let addr = free_loopback_addr()?;
+    let binary = target_dir().join("debug").join(example);
+    let child = Command::new(&binary)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", addr.port().to_string())
+        .env("SECRET", SECRET)
+        .env_remove("STORE")
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let _guard = KillOnDrop(child);
+    wait_until_listening(addr, example)?;
+
+    let (status, set_cookie, body) = get(addr, None)?;
+    let cookie = set_cookie
+        .and_then(|header| header.split(';').next().map(str::to_owned))
+        .ok_or_else(|| format!("{example}: first GET / sent no Set-Cookie"))?;
+    expect(example, 1, status, &body, "count=0")?;
+    let (status, _, body) = get(addr, Some(&cookie))?;
+    expect(example, 2, status, &body, "count=1")
+}
+
+fn expect(example: &str, visit: u32, status: u16, body: &str, wanted: &str) -> Result {
+    if status == 200 && body == wanted {
+        Ok(())
+    } else {
+        Err(format!("{example}: visit {visit} answered {status} {body:?}, expected 200 {wanted:?}"))
+    }
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::root().join("target"), PathBuf::from)
+}
+
+fn free_loopback_addr() -> Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener.local_addr().map_err(|e| e.to_string())
+}
+
+fn wait_until_listening(addr: SocketAddr, example: &str) -> Result {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("{example} did not listen on {addr} within 30 s"))
+}
+
+/// `GET /` over HTTP/1.1; returns the status, the first `Set-Cookie` and the body.
+fn get(addr: SocketAddr, cookie: Option<&str>) -> Result<(u16, Option<String>, String)> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let cookie_line = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let request = format!("GET / HTTP/1.1\r\nHost: {addr}\r\n{cookie_line}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).map_err(|e| format!("read from {addr}: {e}"))?;
+    let (head, body) = raw.split_once("\r\n\r\n").ok_or("response without a head")?;
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .ok_or("response without a status")?;
+    let set_cookie = lines
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, value)| value.trim().to_owned());
+    Ok((status, set_cookie, body.to_owned()))
+}
