@@ -2,7 +2,7 @@
 
 use std::{
     sync::Arc,
-    time::{Duration, SystemTime},
+    time::SystemTime,
 };
 
 use crate::{cookie_header, RequestSession, SessionConfig, Store};
@@ -117,10 +117,6 @@ impl SessionManager {
         RequestSession::new(self.inner.clone(), raw, secure)
     }
 
-    /// How long a default session lives; `None` for browser-session cookies.
-    pub fn max_age(&self) -> Option<Duration> {
-        self.inner.config.cookie.max_age
-    }
 }
 
 impl std::fmt::Debug for SessionManager {
