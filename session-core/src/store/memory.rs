@@ -1,7 +1,10 @@
 //! [`MemoryStore`]: the embedded default store, on moka's concurrent cache.
 
 use std::{
-    sync::Arc,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, OnceLock,
+    },
     time::{Duration, Instant, SystemTime},
 };
 
@@ -36,11 +39,36 @@ pub struct MemoryStore {
     cache: Cache<SessionId, Entry>,
 }
 
+/// One stored session. Clones (what moka hands out on reads) share the same deadline, so a
+/// touch moves it in place without copying the record.
 #[derive(Clone)]
-struct Entry {
-    json: Arc<str>,
-    /// When the record expires, on the monotonic clock moka uses.
-    deadline: Instant,
+struct Entry(Arc<Stored>);
+
+struct Stored {
+    json: Box<str>,
+    /// When the record expires: milliseconds on the monotonic clock since [`clock_base`].
+    deadline_ms: AtomicU64,
+}
+
+impl Entry {
+    fn new(json: String, expires_at: SystemTime) -> Self {
+        Self(Arc::new(Stored {
+            json: json.into(),
+            deadline_ms: AtomicU64::new(monotonic_ms(expires_at)),
+        }))
+    }
+
+    fn deadline(&self) -> Instant {
+        clock_base() + Duration::from_millis(self.0.deadline_ms.load(Ordering::Acquire))
+    }
+
+    fn is_live(&self) -> bool {
+        self.deadline() > Instant::now()
+    }
+
+    fn remaining(&self, now: Instant) -> Duration {
+        self.deadline().saturating_duration_since(now)
+    }
 }
 
 impl MemoryStore {
@@ -63,7 +91,7 @@ impl MemoryStore {
             builder = builder
                 .max_capacity(max_bytes)
                 .weigher(|id: &SessionId, entry: &Entry| {
-                    u32::try_from(id.as_str().len() + entry.json.len() + ENTRY_OVERHEAD)
+                    u32::try_from(id.as_str().len() + entry.0.json.len() + ENTRY_OVERHEAD)
                         .unwrap_or(u32::MAX)
                 });
         }
@@ -88,10 +116,7 @@ impl MemoryStore {
     }
 
     fn entry(record: &Record, expires_at: SystemTime) -> Result<Entry, StoreError> {
-        Ok(Entry {
-            json: record.to_json()?.into(),
-            deadline: monotonic_deadline(expires_at),
-        })
+        Ok(Entry::new(record.to_json()?, expires_at))
     }
 }
 
@@ -109,19 +134,39 @@ impl std::fmt::Debug for MemoryStore {
     }
 }
 
-/// Converts a wall-clock expiry into the monotonic clock.
-fn monotonic_deadline(expires_at: SystemTime) -> Instant {
+/// The origin of the monotonic milliseconds stored in entries.
+fn clock_base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(Instant::now)
+}
+
+/// Converts a wall-clock expiry into milliseconds on the monotonic clock.
+fn monotonic_ms(expires_at: SystemTime) -> u64 {
     let remaining = expires_at
         .duration_since(SystemTime::now())
         .unwrap_or(Duration::ZERO);
-    Instant::now() + remaining
+    let at = Instant::now() + remaining;
+    u64::try_from(at.duration_since(clock_base()).as_millis()).unwrap_or(u64::MAX)
 }
 
 struct PerEntryExpiry;
 
+/// Tells moka each entry's own deadline, re-read on every access so that a touch (which
+/// moves the shared deadline, then reads) reschedules the entry.
 impl Expiry<SessionId, Entry> for PerEntryExpiry {
     fn expire_after_create(&self, _: &SessionId, entry: &Entry, now: Instant) -> Option<Duration> {
-        Some(entry.deadline.saturating_duration_since(now))
+        Some(entry.remaining(now))
+    }
+
+    fn expire_after_read(
+        &self,
+        _: &SessionId,
+        entry: &Entry,
+        now: Instant,
+        _: Option<Duration>,
+        _: Instant,
+    ) -> Option<Duration> {
+        Some(entry.remaining(now))
     }
 
     fn expire_after_update(
@@ -131,7 +176,7 @@ impl Expiry<SessionId, Entry> for PerEntryExpiry {
         now: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Some(entry.deadline.saturating_duration_since(now))
+        Some(entry.remaining(now))
     }
 }
 
@@ -139,9 +184,7 @@ impl Expiry<SessionId, Entry> for PerEntryExpiry {
 impl Store for MemoryStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
         match self.cache.get(id).await {
-            Some(entry) if entry.deadline > Instant::now() => {
-                Record::from_json(&entry.json).map(Some)
-            }
+            Some(entry) if entry.is_live() => Record::from_json(&entry.0.json).map(Some),
             _ => Ok(None),
         }
     }
@@ -158,7 +201,7 @@ impl Store for MemoryStore {
             .entry_by_ref(id)
             .and_compute_with(|existing| async move {
                 match existing {
-                    Some(live) if live.value().deadline > Instant::now() => Op::Nop,
+                    Some(live) if live.value().is_live() => Op::Nop,
                     _ => Op::Put(entry),
                 }
             })
@@ -183,19 +226,17 @@ impl Store for MemoryStore {
     }
 
     async fn touch(&self, id: &SessionId, expires_at: SystemTime) -> Result<(), StoreError> {
-        let deadline = monotonic_deadline(expires_at);
-        self.cache
-            .entry_by_ref(id)
-            .and_compute_with(|existing| async move {
-                match existing {
-                    Some(live) if live.value().deadline > Instant::now() => Op::Put(Entry {
-                        json: live.into_value().json,
-                        deadline,
-                    }),
-                    _ => Op::Nop,
-                }
-            })
-            .await;
+        if let Some(entry) = self.cache.get(id).await {
+            if entry.is_live() {
+                entry
+                    .0
+                    .deadline_ms
+                    .store(monotonic_ms(expires_at), Ordering::Release);
+                // Reading again makes moka take the new deadline (`expire_after_read`). If the
+                // entry was deleted or replaced meanwhile, nothing is resurrected.
+                let _ = self.cache.get(id).await;
+            }
+        }
         Ok(())
     }
 
