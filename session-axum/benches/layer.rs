@@ -25,7 +25,10 @@ fn request(cookie: Option<&str>) -> Request<Body> {
 }
 
 fn layer(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let config = SessionConfig::builder()
         .secret("benchmark secret of at least thirty-two bytes")
         .max_age(Some(Duration::from_secs(1800)))
@@ -34,10 +37,20 @@ fn layer(c: &mut Criterion) {
     let bare: Router = Router::new().route("/", get(|| async { "count=0" }));
     let with_sessions = Router::new()
         .route("/", get(visit))
-        .layer(SessionLayer::new(SessionManager::new(MemoryStore::new(), config)));
+        .layer(SessionLayer::new(SessionManager::new(
+            MemoryStore::new(),
+            config,
+        )));
     let cookie = rt.block_on(async {
-        let response = with_sessions.clone().oneshot(request(None)).await.expect("response");
-        let header = response.headers()["set-cookie"].to_str().expect("ascii").to_owned();
+        let response = with_sessions
+            .clone()
+            .oneshot(request(None))
+            .await
+            .expect("response");
+        let header = response.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
         header.split(';').next().expect("pair").to_owned()
     });
 
@@ -46,10 +59,12 @@ fn layer(c: &mut Criterion) {
         b.to_async(&rt).iter(|| bare.clone().oneshot(request(None)))
     });
     group.bench_function("sessions: new visitor", |b| {
-        b.to_async(&rt).iter(|| with_sessions.clone().oneshot(request(None)))
+        b.to_async(&rt)
+            .iter(|| with_sessions.clone().oneshot(request(None)))
     });
     group.bench_function("sessions: returning visitor", |b| {
-        b.to_async(&rt).iter(|| with_sessions.clone().oneshot(request(Some(&cookie))))
+        b.to_async(&rt)
+            .iter(|| with_sessions.clone().oneshot(request(Some(&cookie))))
     });
     group.finish();
 }

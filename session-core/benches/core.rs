@@ -16,18 +16,28 @@ const SECRET: &str = "benchmark secret of at least thirty-two bytes";
 const ID: &str = "fQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg";
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 fn signing(c: &mut Criterion) {
     let keyring = Keyring::new([Secret::from(SECRET)]).expect("secret");
-    let rotated = Keyring::new([Secret::from("a newer secret, thirty-two bytes long"), Secret::from(SECRET)])
-        .expect("secrets");
+    let rotated = Keyring::new([
+        Secret::from("a newer secret, thirty-two bytes long"),
+        Secret::from(SECRET),
+    ])
+    .expect("secrets");
     let signed = keyring.sign(ID);
     c.bench_function("sign", |b| b.iter(|| keyring.sign(black_box(ID))));
     c.bench_function("verify", |b| b.iter(|| keyring.verify(black_box(&signed))));
-    c.bench_function("verify (second of two secrets)", |b| b.iter(|| rotated.verify(black_box(&signed))));
-    c.bench_function("id generation", |b| b.iter(|| IdGenerator::Random.generate()));
+    c.bench_function("verify (second of two secrets)", |b| {
+        b.iter(|| rotated.verify(black_box(&signed)))
+    });
+    c.bench_function("id generation", |b| {
+        b.iter(|| IdGenerator::Random.generate())
+    });
 }
 
 fn memory_store(c: &mut Criterion) {
@@ -40,10 +50,15 @@ fn memory_store(c: &mut Criterion) {
     let later = SystemTime::now() + Duration::from_secs(3600);
     rt.block_on(store.save(&id, &record, later)).expect("save");
     c.bench_function("memory store save", |b| {
-        b.to_async(&rt).iter(|| store.save(black_box(&id), &record, later))
+        b.to_async(&rt)
+            .iter(|| store.save(black_box(&id), &record, later))
     });
-    c.bench_function("memory store load", |b| b.to_async(&rt).iter(|| store.load(black_box(&id))));
-    c.bench_function("memory store touch", |b| b.to_async(&rt).iter(|| store.touch(black_box(&id), later)));
+    c.bench_function("memory store load", |b| {
+        b.to_async(&rt).iter(|| store.load(black_box(&id)))
+    });
+    c.bench_function("memory store touch", |b| {
+        b.to_async(&rt).iter(|| store.touch(black_box(&id), later))
+    });
 }
 
 fn requests(c: &mut Criterion) {
@@ -56,7 +71,12 @@ fn requests(c: &mut Criterion) {
     let manager = SessionManager::new(MemoryStore::new(), config);
     let cookie = rt.block_on(async {
         let request = manager.begin([], RequestFacts::plain_http());
-        request.session().await.expect("session").insert("count", 0).expect("insert");
+        request
+            .session()
+            .await
+            .expect("session")
+            .insert("count", 0)
+            .expect("insert");
         let set_cookie = request.finish().await.expect("finish").expect("cookie");
         set_cookie.split(';').next().expect("pair").to_owned()
     });
@@ -69,14 +89,24 @@ fn requests(c: &mut Criterion) {
     c.bench_function("request: new visitor writes", |b| {
         b.to_async(&rt).iter(|| async {
             let request = manager.begin([], RequestFacts::plain_http());
-            request.session().await.expect("session").insert("count", 0).expect("insert");
+            request
+                .session()
+                .await
+                .expect("session")
+                .insert("count", 0)
+                .expect("insert");
             request.finish().await
         })
     });
     c.bench_function("request: returning visitor reads", |b| {
         b.to_async(&rt).iter(|| async {
             let request = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
-            let count: Option<u64> = request.session().await.expect("session").get("count").expect("get");
+            let count: Option<u64> = request
+                .session()
+                .await
+                .expect("session")
+                .get("count")
+                .expect("get");
             black_box(count);
             request.finish().await
         })
@@ -85,7 +115,10 @@ fn requests(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async {
             let request = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
             let session = request.session().await.expect("session");
-            let count = session.get::<u64>("count").expect("get").map_or(0, |n| n + 1);
+            let count = session
+                .get::<u64>("count")
+                .expect("get")
+                .map_or(0, |n| n + 1);
             session.insert("count", count).expect("insert");
             request.finish().await
         })

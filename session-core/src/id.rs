@@ -32,7 +32,7 @@ impl SessionId {
     }
 
     /// A new default id: 24 bytes from the OS RNG, 32 characters.
-    pub(crate) fn random() -> Result<Self, SessionError> {
+    pub fn random() -> Result<Self, SessionError> {
         let mut bytes = [0u8; ID_BYTES];
         getrandom::fill(&mut bytes).map_err(|e| SessionError::IdGeneration(Box::new(e)))?;
         Ok(Self::from_random_bytes(&bytes))

@@ -1,9 +1,6 @@
 //! [`SessionManager`]: a configuration and a store, shared by every request of an app.
 
-use std::{
-    sync::Arc,
-    time::SystemTime,
-};
+use std::{sync::Arc, time::SystemTime};
 
 use crate::{cookie_header, RequestSession, SessionConfig, Store};
 
@@ -116,7 +113,6 @@ impl SessionManager {
             .request_is_secure(facts.tls, facts.forwarded_proto);
         RequestSession::new(self.inner.clone(), raw, secure)
     }
-
 }
 
 impl std::fmt::Debug for SessionManager {

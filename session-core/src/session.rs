@@ -278,7 +278,7 @@ impl Session {
         if !state.data.contains_key(key) {
             return Ok(None);
         }
-        Ok(state.data_mut()?.remove(key))
+        Ok(state.data_mut()?.shift_remove(key))
     }
 
     /// Removes every key. The session itself (id, cookie) stays.

@@ -8,5 +8,16 @@ pub(crate) fn run(args: &[String]) -> Result {
     if let Some(other) = args.first() {
         return Err(format!("unknown bench `{other}`; usage: cargo xtask bench"));
     }
-    cmd::run("cargo", &["bench", "-p", "session-core", "-p", "session-axum", "--benches"], &[])
+    cmd::run(
+        "cargo",
+        &[
+            "bench",
+            "-p",
+            "session-core",
+            "-p",
+            "session-axum",
+            "--benches",
+        ],
+        &[],
+    )
 }

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::{cmd, services, smoke, Result};
+use crate::{cmd, interop, services, smoke, Result};
 
 /// Runs every check in order and stops at the first failure.
 pub(crate) fn run() -> Result {
@@ -11,7 +11,15 @@ pub(crate) fn run() -> Result {
     cmd::run(&cargo, &["fmt", "--all", "--", "--check"], &[])?;
     cmd::run(
         &cargo,
-        &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
         &[],
     )?;
 
@@ -31,10 +39,14 @@ pub(crate) fn run() -> Result {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     smoke::run_all()?;
+    interop::run(redis.as_ref())?;
     drop(redis);
 
     println!("\nxtask ci: all checks passed in {:.0?}", started.elapsed());
-    println!("ci: {} passed, {} failed, {} skipped", counts.passed, counts.failed, counts.ignored);
+    println!(
+        "ci: {} passed, {} failed, {} skipped",
+        counts.passed, counts.failed, counts.ignored
+    );
     Ok(())
 }
 

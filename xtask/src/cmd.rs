@@ -43,7 +43,10 @@ pub(crate) fn cargo_test(args: &[&str], envs: &[(String, String)]) -> Result<Cou
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     let mut counts = Counts::default();
     if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines().map_while(std::io::Result::ok) {
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::io::Result::ok)
+        {
             println!("{line}");
             if let Some(summary) = line.strip_prefix("test result: ") {
                 counts.passed += count(summary, " passed");
@@ -76,7 +79,8 @@ mod tests {
 
     #[test]
     fn reads_cargo_test_summaries() {
-        let summary = "ok. 40 passed; 2 failed; 3 ignored; 0 measured; 0 filtered out; finished in 2.31s";
+        let summary =
+            "ok. 40 passed; 2 failed; 3 ignored; 0 measured; 0 filtered out; finished in 2.31s";
         assert_eq!(count(summary, " passed"), 40);
         assert_eq!(count(summary, " failed"), 2);
         assert_eq!(count(summary, " ignored"), 3);

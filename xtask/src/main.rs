@@ -2,7 +2,8 @@
 //!
 //! | task | what it does |
 //! |---|---|
-//! | `ci` | fmt check, clippy `-D warnings`, every test (with doc tests), rustdoc `-D warnings`, a smoke run of every example |
+//! | `ci` | fmt check, clippy `-D warnings`, every test (with doc tests), rustdoc `-D warnings`, a smoke run of every example, the live session-sharing test of every example against Express on Redis |
+//! | `interop` | only the live session-sharing test against Express (builds the examples first) |
 //! | `bench` | the criterion micro-benchmarks |
 //!
 //! Services that some tests need (Redis) are found or started here; a missing optional tool is
@@ -11,6 +12,7 @@
 mod bench;
 mod ci;
 mod cmd;
+mod interop;
 mod services;
 mod smoke;
 
@@ -19,12 +21,13 @@ use std::process::ExitCode;
 /// What a task returns: `Err` holds a one-line reason.
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | bench>";
+const USAGE: &str = "usage: cargo xtask <ci | interop | bench>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
+        Some("interop") => interop::run_alone(),
         Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -49,5 +52,8 @@ fn strict() -> bool {
 /// The workspace root.
 fn root() -> std::path::PathBuf {
     let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(std::path::Path::to_path_buf).unwrap_or(manifest)
+    manifest
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or(manifest)
 }

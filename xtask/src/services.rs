@@ -39,9 +39,9 @@ pub(crate) fn redis() -> Result<Option<Redis>> {
             println!("services: started a private redis-server at {}", redis.url);
             Ok(Some(redis))
         }
-        Err(reason) if crate::strict() => {
-            Err(format!("Redis is required under CI=true: {reason} (install redis-server or set REDIS_URL)"))
-        }
+        Err(reason) if crate::strict() => Err(format!(
+            "Redis is required under CI=true: {reason} (install redis-server or set REDIS_URL)"
+        )),
         Err(reason) => {
             println!("services: NOTICE: {reason}; the Redis-backed tests are SKIPPED (install redis-server or set REDIS_URL)");
             Ok(None)
@@ -55,11 +55,23 @@ fn start_private_redis() -> Result<Redis> {
         .map_err(|e| format!("no free port: {e}"))?
         .port();
     let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start redis-server: {e}"))?;
-    let redis = Redis { url: format!("redis://127.0.0.1:{port}"), child: Some(child) };
+    let redis = Redis {
+        url: format!("redis://127.0.0.1:{port}"),
+        child: Some(child),
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if ping(port) {
@@ -71,7 +83,9 @@ fn start_private_redis() -> Result<Redis> {
 }
 
 fn ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
     let mut reply = [0u8; 7];
     stream.write_all(b"PING\r\n").is_ok()

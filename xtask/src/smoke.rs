@@ -1,5 +1,6 @@
 //! Smoke runs: start each example binary, `GET /` twice with the cookie, expect `count=0`
-//! then `count=1`, stop it.
+//! then `count=1`, stop it. The cross-framework example gets its second visit on its second
+//! port (actix-web), which proves the session started on axum continues there.
 
 use std::{
     io::{Read, Write},
@@ -12,44 +13,65 @@ use std::{
 use crate::{ci::cargo, cmd, Result};
 
 /// Every example that serves the reference app.
-pub(crate) const EXAMPLES: &[&str] = &["example-axum"];
+pub(crate) const EXAMPLES: &[&str] = &["example-axum", "example-actix", "example-rocket"];
 
 const SECRET: &str = "smoke-test secret of at least thirty-two bytes";
 
+/// One process serving the reference app on axum (`PORT`) and actix-web (`SECOND_PORT`).
+const CROSS_FRAMEWORK: &str = "example-cross-framework";
+
 /// Builds and smoke-runs every example.
 pub(crate) fn run_all() -> Result {
+    build_all()?;
+    cmd::run(&cargo(), &["build", "--bins", "-p", CROSS_FRAMEWORK], &[])?;
+    for example in EXAMPLES {
+        let addr = free_loopback_addr()?;
+        smoke(example, addr, addr)?;
+        println!("smoke: {example} ok");
+    }
+    let axum = free_loopback_addr()?;
+    let actix = loop {
+        let addr = free_loopback_addr()?;
+        if addr != axum {
+            break addr;
+        }
+    };
+    smoke(CROSS_FRAMEWORK, axum, actix)?;
+    println!("smoke: {CROSS_FRAMEWORK} ok (session begun on axum, continued on actix-web)");
+    Ok(())
+}
+
+/// Builds every example's binary.
+pub(crate) fn build_all() -> Result {
     let mut args = vec!["build", "--bins"];
     for example in EXAMPLES {
         args.extend(["-p", example]);
     }
-    cmd::run(&cargo(), &args, &[])?;
-    for example in EXAMPLES {
-        smoke(example)?;
-        println!("smoke: {example} ok");
-    }
-    Ok(())
+    cmd::run(&cargo(), &args, &[])
 }
 
-fn smoke(example: &str) -> Result {
-    let addr = free_loopback_addr()?;
+/// First visit at `first`, second visit (with the cookie) at `second`.
+fn smoke(example: &str, first: SocketAddr, second: SocketAddr) -> Result {
     let binary = target_dir().join("debug").join(example);
     let child = Command::new(&binary)
         .env("HOST", "127.0.0.1")
-        .env("PORT", addr.port().to_string())
+        .env("PORT", first.port().to_string())
+        .env("SECOND_PORT", second.port().to_string())
         .env("SECRET", SECRET)
         .env_remove("STORE")
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
     let _guard = KillOnDrop(child);
-    wait_until_listening(addr, example)?;
+    wait_until_listening(first, example)?;
+    wait_until_listening(second, example)?;
 
-    let (status, set_cookie, body) = get(addr, None)?;
+    let (status, set_cookie, body) = get(first, None)?;
     let cookie = set_cookie
         .and_then(|header| header.split(';').next().map(str::to_owned))
         .ok_or_else(|| format!("{example}: first GET / sent no Set-Cookie"))?;
     expect(example, 1, status, &body, "count=0")?;
-    let (status, _, body) = get(addr, Some(&cookie))?;
+    let (status, _, body) = get(second, Some(&cookie))?;
     expect(example, 2, status, &body, "count=1")
 }
 
@@ -57,11 +79,14 @@ fn expect(example: &str, visit: u32, status: u16, body: &str, wanted: &str) -> R
     if status == 200 && body == wanted {
         Ok(())
     } else {
-        Err(format!("{example}: visit {visit} answered {status} {body:?}, expected 200 {wanted:?}"))
+        Err(format!(
+            "{example}: visit {visit} answered {status} {body:?}, expected 200 {wanted:?}"
+        ))
     }
 }
 
-struct KillOnDrop(Child);
+/// A child process killed when dropped.
+pub(crate) struct KillOnDrop(pub(crate) Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -70,16 +95,19 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn target_dir() -> PathBuf {
+/// Where cargo puts the binaries (`CARGO_TARGET_DIR`, else `target/`).
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::root().join("target"), PathBuf::from)
 }
 
-fn free_loopback_addr() -> Result<SocketAddr> {
+/// A loopback address with a free port.
+pub(crate) fn free_loopback_addr() -> Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
     listener.local_addr().map_err(|e| e.to_string())
 }
 
-fn wait_until_listening(addr: SocketAddr, example: &str) -> Result {
+/// Waits (30 s at most) until something accepts connections at `addr`.
+pub(crate) fn wait_until_listening(addr: SocketAddr, example: &str) -> Result {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
@@ -93,13 +121,24 @@ fn wait_until_listening(addr: SocketAddr, example: &str) -> Result {
 /// `GET /` over HTTP/1.1; returns the status, the first `Set-Cookie` and the body.
 fn get(addr: SocketAddr, cookie: Option<&str>) -> Result<(u16, Option<String>, String)> {
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
-    let cookie_line = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
-    let request = format!("GET / HTTP/1.1\r\nHost: {addr}\r\n{cookie_line}Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let cookie_line = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    let request =
+        format!("GET / HTTP/1.1\r\nHost: {addr}\r\n{cookie_line}Connection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
     let mut raw = String::new();
-    stream.read_to_string(&mut raw).map_err(|e| format!("read from {addr}: {e}"))?;
-    let (head, body) = raw.split_once("\r\n\r\n").ok_or("response without a head")?;
+    stream
+        .read_to_string(&mut raw)
+        .map_err(|e| format!("read from {addr}: {e}"))?;
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .ok_or("response without a head")?;
     let mut lines = head.lines();
     let status = lines
         .next()

@@ -6,4 +6,4 @@ mod settings;
 
 pub mod routes;
 
-pub use settings::{Settings, SettingsError};
+pub use settings::{Settings, SettingsError, StoreChoice, DEFAULT_REDIS_URL};

@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use session_core::{ConfigError, MemoryStore, Secure, SessionConfig, SessionManager, Unset};
+use session_redis::RedisStore;
 
 /// A setting the app cannot start with; its `Display` is one line for the terminal.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,32 @@ pub enum SettingsError {
     /// The OS random generator failed while making a secret.
     #[error("could not generate a random secret")]
     Random,
+    /// The Redis store could not be set up (a bad `REDIS_URL`; Redis being down is not an
+    /// error: the app starts and reconnects by itself).
+    #[error("cannot use REDIS_URL={url:?}: {source}")]
+    Redis {
+        /// The URL, without its password.
+        url: String,
+        /// Why.
+        #[source]
+        source: session_redis::BuildError,
+    },
+}
+
+/// Where the sessions live (`STORE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreChoice {
+    /// The embedded memory store (`STORE=memory`, the default): sessions end with the process.
+    Memory,
+    /// Redis, in connect-redis's format (`STORE=redis`), shared with any app using the same
+    /// Redis, prefix, secret and cookie name.
+    Redis {
+        /// `REDIS_URL`, default `redis://127.0.0.1:6379`.
+        url: String,
+        /// `REDIS_PREFIX`, default `sess:`.
+        prefix: String,
+    },
 }
 
 /// The reference app's settings.
@@ -35,6 +62,8 @@ pub struct Settings {
     pub config: SessionConfig,
     /// Whether `SECRET` was missing and a random secret was generated.
     pub generated_secret: bool,
+    /// Where the sessions live (`STORE`, `REDIS_URL`, `REDIS_PREFIX`).
+    pub store: StoreChoice,
 }
 
 impl Settings {
@@ -99,21 +128,58 @@ impl Settings {
         if let Some(name) = var("COOKIE_NAME").value {
             builder = builder.cookie_name(name);
         }
+        let store = match var("STORE").choice(
+            "memory or redis",
+            &[("memory", StoreKind::Memory), ("redis", StoreKind::Redis)],
+            StoreKind::Memory,
+        )? {
+            StoreKind::Memory => StoreChoice::Memory,
+            StoreKind::Redis => StoreChoice::Redis {
+                url: var("REDIS_URL")
+                    .value
+                    .filter(|url| !url.is_empty())
+                    .unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned()),
+                prefix: var("REDIS_PREFIX")
+                    .value
+                    .unwrap_or_else(|| session_redis::DEFAULT_PREFIX.to_owned()),
+            },
+        };
         Ok(Self {
             addr,
             config: builder.build()?,
             generated_secret,
+            store,
         })
     }
 
-    /// The session manager the app runs on: the embedded memory store.
+    /// The session manager the app runs on, over the store `STORE` chose. With Redis this
+    /// does not wait for Redis: the app starts while Redis is down, answers `503` to requests
+    /// that need their session meanwhile, and recovers by itself.
     pub async fn session_manager(&self) -> Result<SessionManager, SettingsError> {
-        Ok(SessionManager::new(MemoryStore::new(), self.config.clone()))
+        match &self.store {
+            StoreChoice::Memory => Ok(SessionManager::new(MemoryStore::new(), self.config.clone())),
+            StoreChoice::Redis { url, prefix } => {
+                let store = RedisStore::builder(url.as_str())
+                    .prefix(prefix.as_str())
+                    .build()
+                    .map_err(|source| SettingsError::Redis {
+                        url: redacted(url),
+                        source,
+                    })?;
+                Ok(SessionManager::new(store, self.config.clone()))
+            }
+        }
     }
 
     /// The startup lines every reference app prints.
     pub fn banner(&self, app: &str) -> String {
         let mut banner = format!("{app}: listening on http://{}", self.addr);
+        if let StoreChoice::Redis { url, prefix } = &self.store {
+            banner.push_str(&format!(
+                "\n{app}: sessions in Redis at {} under prefix {prefix:?}",
+                redacted(url)
+            ));
+        }
         if self.generated_secret {
             banner.push_str(&format!(
                 "\n{app}: SECRET is not set; generated a random secret, so sessions end when \
@@ -122,6 +188,12 @@ impl Settings {
         }
         banner
     }
+}
+
+#[derive(Clone, Copy)]
+enum StoreKind {
+    Memory,
+    Redis,
 }
 
 struct Var {
@@ -178,6 +250,17 @@ impl Var {
     }
 }
 
+/// The default `REDIS_URL`.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// `url` without the password it may carry, for messages.
+fn redacted(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, _)), Some(at)) => format!("{scheme}://***@{}", &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
 fn random_secret() -> Result<String, SettingsError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|_| SettingsError::Random)?;
@@ -206,6 +289,44 @@ mod tests {
         assert_eq!(s.config.cookie_name(), "connect.sid");
         assert_eq!(s.config.max_age(), Some(Duration::from_millis(1_800_000)));
         assert!(!s.config.rolling() && !s.config.resave() && s.config.save_uninitialized());
+        assert_eq!(s.store, StoreChoice::Memory);
+    }
+
+    #[test]
+    fn redis_store_defaults_to_local_redis_and_connect_redis_prefix() {
+        let s = settings(&[("STORE", "redis")]).unwrap();
+        assert_eq!(
+            s.store,
+            StoreChoice::Redis {
+                url: "redis://127.0.0.1:6379".into(),
+                prefix: "sess:".into()
+            }
+        );
+        // REDIS_URL and REDIS_PREFIX mean nothing to the memory store.
+        let s = settings(&[("STORE", "Memory"), ("REDIS_URL", "redis://x:1")]).unwrap();
+        assert_eq!(s.store, StoreChoice::Memory);
+    }
+
+    #[tokio::test]
+    async fn a_redis_manager_starts_while_redis_is_down() {
+        // Port 1 on loopback: nothing listens there.
+        let s = settings(&[
+            ("SECRET", "a secret of at least thirty-two bytes!"),
+            ("STORE", "redis"),
+            ("REDIS_URL", "redis://:hunter2@127.0.0.1:1"),
+        ])
+        .unwrap();
+        assert!(s.session_manager().await.is_ok());
+        let banner = s.banner("app");
+        assert!(banner.contains("redis://***@127.0.0.1:1") && !banner.contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn a_bad_redis_url_is_a_one_line_error() {
+        let s = settings(&[("STORE", "redis"), ("REDIS_URL", "http://:pw@example.com")]).unwrap();
+        let error = s.session_manager().await.unwrap_err().to_string();
+        assert!(error.starts_with("cannot use REDIS_URL"), "{error}");
+        assert!(!error.contains('\n') && !error.contains("pw@"), "{error}");
     }
 
     #[test]
@@ -220,6 +341,9 @@ mod tests {
             ("ROLLING", "1"),
             ("RESAVE", "yes"),
             ("SAVE_UNINITIALIZED", "false"),
+            ("STORE", "redis"),
+            ("REDIS_URL", "redis://10.0.0.5:6380/2"),
+            ("REDIS_PREFIX", "myapp:"),
         ])
         .unwrap();
         assert_eq!(s.addr.to_string(), "0.0.0.0:8080");
@@ -228,6 +352,13 @@ mod tests {
         assert_eq!(s.config.cookie_name(), "sid");
         assert_eq!(s.config.max_age(), None);
         assert!(s.config.rolling() && s.config.resave() && !s.config.save_uninitialized());
+        assert_eq!(
+            s.store,
+            StoreChoice::Redis {
+                url: "redis://10.0.0.5:6380/2".into(),
+                prefix: "myapp:".into()
+            }
+        );
     }
 
     #[test]
@@ -238,6 +369,7 @@ mod tests {
             &[("MAX_AGE_MS", "-5")],
             &[("HOST", "not a host")],
             &[("SECRET", "short")],
+            &[("STORE", "postgres")],
         ] {
             let error = settings(vars).unwrap_err().to_string();
             assert!(!error.contains('\n'), "{error}");

@@ -23,7 +23,9 @@ fn manager<S: session_core::Store>(store: S) -> SessionManager {
 }
 
 async fn body_text(response: axum::response::Response) -> String {
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
     String::from_utf8(bytes.to_vec()).expect("utf-8")
 }
 
@@ -44,11 +46,17 @@ async fn the_error_response_can_be_replaced() {
     let store = FlakyStore::new(MemoryStore::new());
     store.set_failing(true);
     let layer = SessionLayer::new(manager(store)).on_error(|error| {
-        (StatusCode::SERVICE_UNAVAILABLE, format!("try again ({})", error.status_code()))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("try again ({})", error.status_code()),
+        )
             .into_response()
     });
     let app = Router::new()
-        .route("/", get(|s: Session| async move { s.insert("a", 1).map(|()| "ok").unwrap_or("no") }))
+        .route(
+            "/",
+            get(|s: Session| async move { s.insert("a", 1).map(|()| "ok").unwrap_or("no") }),
+        )
         .layer(layer);
     let response = app.oneshot(get_request("/")).await.expect("response");
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -60,12 +68,17 @@ async fn the_error_response_can_be_replaced() {
 async fn responses_of_any_body_type_pass_through_unchanged() {
     let store = RecordingStore::new(MemoryStore::new());
     let service = tower::service_fn(|_req: Request<Body>| async {
-        Ok::<_, std::convert::Infallible>(axum::http::Response::new(String::from("plain string body")))
+        Ok::<_, std::convert::Infallible>(axum::http::Response::new(String::from(
+            "plain string body",
+        )))
     });
     let service = tower::Layer::layer(&SessionLayer::new(manager(store.clone())), service);
     let response = service.oneshot(get_request("/")).await.expect("response");
     assert_eq!(body_text(response).await, "plain string body");
-    assert!(store.take().is_empty(), "a service that never asks costs no store call");
+    assert!(
+        store.take().is_empty(),
+        "a service that never asks costs no store call"
+    );
 }
 
 #[tokio::test]
@@ -84,5 +97,8 @@ async fn a_session_handle_can_move_into_a_spawned_task() {
         )
         .layer(SessionLayer::new(manager(MemoryStore::new())));
     let response = app.oneshot(get_request("/")).await.expect("response");
-    assert!(response.headers().get("set-cookie").is_some(), "the task's write is saved");
+    assert!(
+        response.headers().get("set-cookie").is_some(),
+        "the task's write is saved"
+    );
 }

@@ -18,12 +18,17 @@ use crate::{
 const SECRET: &str = "request tests secret of thirty-two bytes";
 
 fn config() -> SessionConfigBuilder {
-    SessionConfig::builder().secret(SECRET).max_age(Some(Duration::from_secs(3600)))
+    SessionConfig::builder()
+        .secret(SECRET)
+        .max_age(Some(Duration::from_secs(3600)))
 }
 
 fn recording(config: SessionConfigBuilder) -> (SessionManager, RecordingStore<MemoryStore>) {
     let store = RecordingStore::new(MemoryStore::new());
-    (SessionManager::new(store.clone(), config.build().unwrap()), store)
+    (
+        SessionManager::new(store.clone(), config.build().unwrap()),
+        store,
+    )
 }
 
 /// The `name=value` part of a `Set-Cookie` header, as a browser sends it back.
@@ -51,14 +56,21 @@ async fn ten_thousand_concurrent_new_sessions_get_distinct_ids_and_their_own_dat
                 let cookie = cookie_pair(&request.finish().await.unwrap().unwrap());
                 let again = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
                 let read: Option<u32> = again.session().await.unwrap().get("n").unwrap();
-                assert_eq!(read, Some(n), "session {n} read back another session's data");
+                assert_eq!(
+                    read,
+                    Some(n),
+                    "session {n} read back another session's data"
+                );
                 id
             })
         })
         .collect();
     let mut ids = HashSet::new();
     for task in tasks {
-        assert!(ids.insert(task.await.unwrap()), "two new sessions share an id");
+        assert!(
+            ids.insert(task.await.unwrap()),
+            "two new sessions share an id"
+        );
     }
     assert_eq!(ids.len(), 10_000);
 }
@@ -89,7 +101,10 @@ async fn cycle_id_keeps_the_data_under_a_new_id() {
     let new_cookie = cookie_pair(&request.finish().await.unwrap().expect("new id is sent"));
     assert_eq!(store.take_kinds(), ["load", "delete", "create"]);
     let next = manager.begin([new_cookie.as_bytes()], RequestFacts::plain_http());
-    assert_eq!(next.session().await.unwrap().get::<u32>("count").unwrap(), Some(0));
+    assert_eq!(
+        next.session().await.unwrap().get::<u32>("count").unwrap(),
+        Some(0)
+    );
     let stale = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
     assert!(stale.session().await.unwrap().is_new());
 }
@@ -101,7 +116,11 @@ async fn explicit_save_is_not_repeated_at_the_end_of_the_request() {
     let session = request.session().await.unwrap();
     session.insert("user", "ada").unwrap();
     session.save().await.unwrap();
-    assert_eq!(store.take_kinds(), ["create"], "save() writes before the response");
+    assert_eq!(
+        store.take_kinds(),
+        ["create"],
+        "save() writes before the response"
+    );
     assert!(request.finish().await.unwrap().is_some());
     assert_eq!(store.take_kinds(), Vec::<&str>::new());
 }
@@ -151,23 +170,42 @@ async fn a_destroyed_session_refuses_writes_and_a_regenerated_one_accepts_them()
     let request = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
     let session = request.session().await.unwrap();
     session.destroy().await.unwrap();
-    assert!(matches!(session.insert("a", 1), Err(SessionError::Destroyed)));
+    assert!(matches!(
+        session.insert("a", 1),
+        Err(SessionError::Destroyed)
+    ));
     assert!(matches!(session.save().await, Err(SessionError::Destroyed)));
     assert_eq!(session.get::<u32>("count").unwrap(), None);
     session.regenerate().await.unwrap();
     session.insert("a", 1).unwrap();
     let set_cookie = request.finish().await.unwrap().unwrap();
-    assert!(!set_cookie.contains("1970"), "a regenerated session is kept: {set_cookie}");
+    assert!(
+        !set_cookie.contains("1970"),
+        "a regenerated session is kept: {set_cookie}"
+    );
 }
 
 #[tokio::test]
 async fn reserved_keys_and_unconvertible_values_are_typed_errors() {
     let (manager, _) = recording(config());
-    let session = manager.begin([], RequestFacts::plain_http()).session().await.unwrap();
-    assert!(matches!(session.insert("cookie", 1), Err(SessionError::ReservedKey(_))));
-    assert!(matches!(session.insert("id", 1), Err(SessionError::ReservedKey(_))));
+    let session = manager
+        .begin([], RequestFacts::plain_http())
+        .session()
+        .await
+        .unwrap();
+    assert!(matches!(
+        session.insert("cookie", 1),
+        Err(SessionError::ReservedKey(_))
+    ));
+    assert!(matches!(
+        session.insert("id", 1),
+        Err(SessionError::ReservedKey(_))
+    ));
     session.insert("text", "not a number").unwrap();
-    assert!(matches!(session.get::<u32>("text"), Err(SessionError::Value(_))));
+    assert!(matches!(
+        session.get::<u32>("text"),
+        Err(SessionError::Value(_))
+    ));
 }
 
 #[tokio::test]
@@ -178,7 +216,10 @@ async fn a_failing_load_is_an_error_never_a_new_session() {
     store.set_failing(true);
     let request = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
     let failure = request.session().await.unwrap_err();
-    assert!(matches!(failure, SessionError::Store(StoreError::Unavailable(_))));
+    assert!(matches!(
+        failure,
+        SessionError::Store(StoreError::Unavailable(_))
+    ));
     assert_eq!(failure.status_code(), 503);
     assert_eq!(request.finish().await.unwrap(), None, "nothing to finish");
     store.set_failing(false);
@@ -193,7 +234,10 @@ async fn a_failing_save_is_reported_and_sends_no_cookie() {
     let request = manager.begin([], RequestFacts::plain_http());
     request.session().await.unwrap().insert("a", 1).unwrap();
     store.set_failing(true);
-    assert!(matches!(request.finish().await, Err(SessionError::Store(_))));
+    assert!(matches!(
+        request.finish().await,
+        Err(SessionError::Store(_))
+    ));
 }
 
 #[tokio::test]
@@ -214,7 +258,11 @@ async fn a_colliding_custom_generator_retries_with_fresh_ids() {
     // Ids: "dup", "dup", "fresh-2", "dup", "fresh-4", ...: the second session collides once.
     let generator = IdGenerator::custom(move || {
         let n = counter.fetch_add(1, Ordering::SeqCst);
-        if n < 2 || n == 3 { "dup".to_owned() } else { format!("fresh-{n}") }
+        if n < 2 || n == 3 {
+            "dup".to_owned()
+        } else {
+            format!("fresh-{n}")
+        }
     });
     let (manager, store) = recording(config().id_generator(generator));
     first_visit(&manager).await;
@@ -232,7 +280,10 @@ async fn a_constant_custom_generator_ends_in_a_typed_error() {
     first_visit(&manager).await;
     let request = manager.begin([], RequestFacts::plain_http());
     request.session().await.unwrap().insert("x", 1).unwrap();
-    assert!(matches!(request.finish().await, Err(SessionError::IdCollision(8))));
+    assert!(matches!(
+        request.finish().await,
+        Err(SessionError::IdCollision(8))
+    ));
 }
 
 #[tokio::test]
@@ -241,7 +292,11 @@ async fn debug_output_never_shows_a_whole_id() {
     let request = manager.begin([], RequestFacts::plain_http());
     let session = request.session().await.unwrap();
     let id = session.id();
-    for text in [format!("{session:?}"), format!("{request:?}"), format!("{manager:?}")] {
+    for text in [
+        format!("{session:?}"),
+        format!("{request:?}"),
+        format!("{manager:?}"),
+    ] {
         assert!(!text.contains(id.as_str()), "{text}");
         assert!(!text.contains(SECRET), "{text}");
     }

@@ -1,0 +1,237 @@
+//! [`RedisStoreBuilder`]: a [`RedisStore`] from a URL, a key prefix and a timeout.
+
+use std::time::Duration;
+
+use fred::{
+    prelude::{Builder, ClientLike, Config, EventInterface, ReconnectPolicy},
+    types::config::TcpConfig,
+};
+
+use crate::{error::BuildError, store::Inner, RedisStore};
+
+/// The key prefix connect-redis uses.
+pub const DEFAULT_PREFIX: &str = "sess:";
+/// The default bound on every Redis call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a call waits by default for a connection that is not up before it fails.
+pub const DEFAULT_CONNECT_WAIT: Duration = Duration::from_millis(500);
+/// The longest pause between two reconnection attempts by default.
+pub const DEFAULT_MAX_RECONNECT_DELAY: Duration = Duration::from_millis(1_000);
+
+/// Configures a [`RedisStore`]; made by [`RedisStore::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use session_redis::RedisStore;
+///
+/// # async fn run() -> Result<(), session_redis::BuildError> {
+/// let store = RedisStore::builder("redis://127.0.0.1:6379/0")
+///     .prefix("myapp:sess:")
+///     .timeout(Duration::from_millis(500))
+///     .build()?; // connects in the background; Redis may still be down
+/// # drop(store); Ok(()) }
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct RedisStoreBuilder {
+    url: String,
+    prefix: String,
+    timeout: Duration,
+    connect_wait: Duration,
+    max_reconnect_delay: Duration,
+}
+
+impl RedisStoreBuilder {
+    pub(crate) fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_wait: DEFAULT_CONNECT_WAIT,
+            max_reconnect_delay: DEFAULT_MAX_RECONNECT_DELAY,
+        }
+    }
+
+    /// The prefix put before every session id to make its key; `sess:` by default, as in
+    /// connect-redis. An Express app sharing the sessions must use the same prefix.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The longest any store call may take, connection wait included; a call that takes longer
+    /// fails with [`StoreError::Timeout`](session_core::StoreError::Timeout). 2 s by default.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How long a call waits for the connection when it is down or not up yet (just after
+    /// startup, or while reconnecting) before failing with
+    /// [`StoreError::Unavailable`](session_core::StoreError::Unavailable); 250 ms by default,
+    /// never more than the timeout. A short wait answers quickly during an outage; it only
+    /// needs to cover the first connection after startup.
+    pub fn connect_wait(mut self, wait: Duration) -> Self {
+        self.connect_wait = wait;
+        self
+    }
+
+    /// The longest pause between two reconnection attempts (they back off exponentially from
+    /// 50 ms); 1 s by default. This bounds how long service takes to resume once Redis is back.
+    pub fn max_reconnect_delay(mut self, delay: Duration) -> Self {
+        self.max_reconnect_delay = delay;
+        self
+    }
+
+    /// Builds the store and starts connecting in the background. Never waits for Redis: an
+    /// app starts even while Redis is down, its session calls fail with
+    /// [`StoreError::Unavailable`](session_core::StoreError::Unavailable) meanwhile, and
+    /// service resumes by itself once Redis answers. Must be called inside a tokio runtime.
+    pub fn build(self) -> Result<RedisStore, BuildError> {
+        if self.timeout.is_zero() {
+            return Err(BuildError::ZeroTimeout);
+        }
+        check_scheme(&self.url)?;
+        tokio::runtime::Handle::try_current().map_err(BuildError::NoRuntime)?;
+        let mut config = Config::from_url(&self.url).map_err(BuildError::Url)?;
+        // Keep retrying the first connection instead of failing `connect`.
+        config.fail_fast = false;
+        let timeout = self.timeout;
+        let max_delay = millis_u32(self.max_reconnect_delay).max(50);
+        let client = Builder::from_config(config)
+            .with_connection_config(|connection| {
+                connection.connection_timeout = timeout;
+                connection.internal_command_timeout = timeout;
+                // A command whose connection drops is reported, not replayed on the next
+                // connection: replaying `SET NX` could report our own write as a taken id.
+                connection.max_command_attempts = 1;
+                connection.tcp = TcpConfig {
+                    nodelay: Some(true),
+                    ..TcpConfig::default()
+                };
+            })
+            .with_performance_config(|performance| {
+                performance.default_command_timeout = timeout;
+            })
+            .set_policy(ReconnectPolicy::new_exponential(0, 50, max_delay, 2))
+            .build()
+            .map_err(BuildError::Client)?;
+
+        let inner = Inner::new(
+            client.clone(),
+            self.prefix,
+            self.timeout,
+            self.connect_wait.min(self.timeout),
+            redact(&self.url),
+        );
+        let last_error = inner.last_error.clone();
+        let errors = client.on_error(move |(error, server)| {
+            tracing::warn!(%error, server = ?server.map(|s| s.to_string()), "redis connection error");
+            if let Ok(mut slot) = last_error.lock() {
+                *slot = Some(error);
+            }
+            async { Ok(()) }
+        });
+        let connection = client.connect();
+        inner.keep_task(errors);
+        inner.keep_task(connection);
+        Ok(RedisStore::from_inner(inner))
+    }
+}
+
+/// Refuses what the client would silently misread: a scheme that is not Redis, or TLS asked
+/// for without a TLS feature.
+fn check_scheme(url: &str) -> Result<(), BuildError> {
+    let scheme = url
+        .split_once("://")
+        .map_or("", |(scheme, _)| scheme)
+        .to_ascii_lowercase();
+    let base = scheme
+        .strip_suffix("-cluster")
+        .or_else(|| scheme.strip_suffix("-sentinel"))
+        .unwrap_or(&scheme);
+    let tls = match base {
+        "redis" | "valkey" | "redis+unix" | "valkey+unix" => false,
+        "rediss" | "valkeys" => true,
+        _ => return Err(BuildError::UnsupportedScheme(scheme)),
+    };
+    if tls && !cfg!(any(feature = "tls-rustls", feature = "tls-native")) {
+        return Err(BuildError::TlsNotEnabled);
+    }
+    Ok(())
+}
+
+fn millis_u32(duration: Duration) -> u32 {
+    u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
+}
+
+/// The URL without its password, for `Debug` and logs.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<unparsable url>".to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(
+            redact("redis://user:pw@host:6379/0"),
+            "redis://***@host:6379/0"
+        );
+        assert_eq!(redact("redis://host:6379"), "redis://host:6379");
+        assert_eq!(
+            redact("redis-sentinel://:p@h:26379/0?sentinelServiceName=m"),
+            "redis-sentinel://***@h:26379/0?sentinelServiceName=m"
+        );
+        assert_eq!(redact("nonsense"), "<unparsable url>");
+    }
+
+    #[tokio::test]
+    async fn refuses_bad_configuration_with_typed_errors() {
+        assert!(matches!(
+            RedisStore::builder("redis://127.0.0.1:1")
+                .timeout(Duration::ZERO)
+                .build(),
+            Err(BuildError::ZeroTimeout)
+        ));
+        assert!(matches!(
+            RedisStore::builder("http://example.com").build(),
+            Err(BuildError::UnsupportedScheme(s)) if s == "http"
+        ));
+        assert!(matches!(
+            RedisStore::builder("redis://exa mple:port").build(),
+            Err(BuildError::Url(_))
+        ));
+        let tls = RedisStore::builder("rediss://example.com:6380").build();
+        if cfg!(any(feature = "tls-rustls", feature = "tls-native")) {
+            assert!(tls.is_ok());
+        } else {
+            assert!(matches!(tls, Err(BuildError::TlsNotEnabled)));
+        }
+        for url in [
+            "redis://127.0.0.1:1/2",
+            "redis-cluster://127.0.0.1:1?node=127.0.0.1:2",
+            "redis-sentinel://127.0.0.1:1/0?sentinelServiceName=mymaster",
+        ] {
+            assert!(RedisStore::builder(url).build().is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn needs_a_runtime_and_says_so() {
+        assert!(matches!(
+            RedisStore::builder("redis://127.0.0.1:1").build(),
+            Err(BuildError::NoRuntime(_))
+        ));
+    }
+}

@@ -1,0 +1,243 @@
+//! connect-redis's record format and TTL rules, checked by reading Redis directly.
+
+use std::time::{Duration, SystemTime};
+
+use fred::prelude::{Client, KeysInterface};
+use serde_json::{json, Value};
+use session_core::{Created, Record, SameSite, SessionId, Store, StoreError};
+
+use crate::support::{admin, clean, new_id, shared_url, store, unique_prefix, PrivateRedis};
+
+fn id() -> SessionId {
+    new_id()
+}
+
+async fn raw(client: &Client, key: &str) -> Option<String> {
+    client.get(key).await.expect("GET")
+}
+
+async fn ttl(client: &Client, key: &str) -> i64 {
+    client.ttl(key).await.expect("TTL")
+}
+
+/// A session written the way connect-redis writes it (`SET key JSON.stringify(sess) EX ttl`):
+/// app keys come back intact, and the record is written back verbatim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_node_wrote_round_trips_verbatim() {
+    let Some(url) = shared_url("a_session_node_wrote_round_trips_verbatim") else {
+        return;
+    };
+    let prefix = unique_prefix("node-format");
+    let (store, client) = (store(&url, &prefix), admin(&url).await);
+    let id = id();
+    let key = format!("{prefix}{}", id.as_str());
+    // Byte for byte what express-session 1.19 + connect-redis 9 store after a Passport login
+    // (app keys here in the order serde_json keeps them: sorted).
+    let node = r#"{"cookie":{"originalMaxAge":3600000,"expires":"2099-11-14T23:13:20.000Z","httpOnly":true,"path":"/","sameSite":"lax"},"csrfSecret":"5Xk1-2t7","flash":{},"passport":{"user":{"id":7,"roles":["admin","ops"]}},"user":"alice"}"#;
+    let _: () = client
+        .set(
+            &key,
+            node,
+            Some(fred::types::Expiration::EX(3600)),
+            None,
+            false,
+        )
+        .await
+        .expect("SET");
+
+    let record = store.load(&id).await.expect("load").expect("present");
+    assert_eq!(record.data["user"], "alice");
+    assert_eq!(record.data["passport"]["user"]["roles"][1], "ops");
+    assert_eq!(record.data["csrfSecret"], "5Xk1-2t7");
+    assert_eq!(record.data["flash"], json!({}));
+    assert_eq!(record.cookie.original_max_age, Some(3_600_000));
+    assert_eq!(record.cookie.same_site, Some(SameSite::Lax));
+
+    let expires_at = SystemTime::now() + Duration::from_secs(3600);
+    store.save(&id, &record, expires_at).await.expect("save");
+    assert_eq!(raw(&client, &key).await.as_deref(), Some(node));
+
+    // In Node's own key order (cookie first, app keys in insertion order) the JSON value is
+    // kept; only the order of keys may differ.
+    let unordered = r#"{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"user":"bob","passport":{"user":3},"count":2}"#;
+    let _: () = client
+        .set(
+            &key,
+            unordered,
+            Some(fred::types::Expiration::EX(60)),
+            None,
+            false,
+        )
+        .await
+        .expect("SET");
+    let record = store.load(&id).await.expect("load").expect("present");
+    store.save(&id, &record, expires_at).await.expect("save");
+    let written: Value =
+        serde_json::from_str(&raw(&client, &key).await.expect("present")).expect("json");
+    assert_eq!(
+        written,
+        serde_json::from_str::<Value>(unordered).expect("json")
+    );
+
+    clean(&url, &prefix).await;
+}
+
+/// Key = prefix + id, value = `Record::to_json`, `EX` = ceil of the seconds left; touch moves
+/// only the TTL; a save in the past deletes; create never overwrites.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_values_and_ttls_follow_connect_redis() {
+    let Some(url) = shared_url("keys_values_and_ttls_follow_connect_redis") else {
+        return;
+    };
+    let prefix = unique_prefix("ttl");
+    let (store, client) = (store(&url, &prefix), admin(&url).await);
+    let id = id();
+    let key = format!("{prefix}{}", id.as_str());
+    assert_eq!(store.key(&id), key);
+
+    let mut record = Record::new(
+        json!({"user": "alice"})
+            .as_object()
+            .cloned()
+            .expect("object"),
+    );
+    let expires_at = SystemTime::now() + Duration::from_secs(3600);
+    record.cookie.original_max_age = Some(3_600_000);
+    record.cookie.expires = Some(expires_at);
+    store.save(&id, &record, expires_at).await.expect("save");
+    let written = raw(&client, &key).await.expect("saved");
+    assert_eq!(written, record.to_json().expect("json"));
+    let after_save = ttl(&client, &key).await;
+    assert!(
+        (3599..=3600).contains(&after_save),
+        "TTL after save: {after_save}"
+    );
+
+    store
+        .touch(&id, SystemTime::now() + Duration::from_secs(7200))
+        .await
+        .expect("touch");
+    let after_touch = ttl(&client, &key).await;
+    assert!(
+        (7199..=7200).contains(&after_touch),
+        "TTL after touch: {after_touch}"
+    );
+    assert_eq!(
+        raw(&client, &key).await.as_deref(),
+        Some(written.as_str()),
+        "touch must not rewrite the value (its cookie.expires goes stale)"
+    );
+
+    let other = Record::new(
+        json!({"user": "mallory"})
+            .as_object()
+            .cloned()
+            .expect("object"),
+    );
+    assert_eq!(
+        store.create(&id, &other, expires_at).await.expect("create"),
+        Created::IdTaken
+    );
+    assert_eq!(raw(&client, &key).await.as_deref(), Some(written.as_str()));
+
+    // A save whose expiry already passed is a DEL, as in connect-redis.
+    store
+        .save(&id, &record, SystemTime::now() - Duration::from_secs(1))
+        .await
+        .expect("save in the past");
+    assert_eq!(raw(&client, &key).await, None);
+
+    // Create writes with SET NX EX.
+    assert_eq!(
+        store
+            .create(&id, &record, SystemTime::now() + Duration::from_secs(90))
+            .await
+            .expect("create"),
+        Created::Created
+    );
+    assert!((89..=90).contains(&ttl(&client, &key).await));
+
+    clean(&url, &prefix).await;
+}
+
+/// After a connect-redis touch the stored `cookie.expires` is in the past while the key lives:
+/// the session is still loaded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_cookie_expires_is_not_an_expiry() {
+    let Some(url) = shared_url("a_stale_cookie_expires_is_not_an_expiry") else {
+        return;
+    };
+    let prefix = unique_prefix("stale");
+    let (store, client) = (store(&url, &prefix), admin(&url).await);
+    let id = id();
+    let stale = r#"{"cookie":{"originalMaxAge":60000,"expires":"2001-01-01T00:00:00.000Z","httpOnly":true,"path":"/"},"user":"carol"}"#;
+    let _: () = client
+        .set(
+            format!("{prefix}{}", id.as_str()),
+            stale,
+            Some(fred::types::Expiration::EX(60)),
+            None,
+            false,
+        )
+        .await
+        .expect("SET");
+    let record = store.load(&id).await.expect("load").expect("alive");
+    assert_eq!(record.data["user"], "carol");
+    clean(&url, &prefix).await;
+}
+
+/// Values that are not a session are typed errors, never "not found".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_that_are_not_sessions_are_corrupt() {
+    let Some(url) = shared_url("values_that_are_not_sessions_are_corrupt") else {
+        return;
+    };
+    let prefix = unique_prefix("corrupt");
+    let (store, client) = (store(&url, &prefix), admin(&url).await);
+    for value in [&b"not json"[..], br#"{"user":"no cookie"}"#, b"\xff\xfe"] {
+        let id = id();
+        let _: () = client
+            .set(
+                format!("{prefix}{}", id.as_str()),
+                value,
+                Some(fred::types::Expiration::EX(60)),
+                None,
+                false,
+            )
+            .await
+            .expect("SET");
+        assert!(matches!(store.load(&id).await, Err(StoreError::Corrupt(_))));
+    }
+    clean(&url, &prefix).await;
+}
+
+/// Touch is `EXPIRE` and never a `SET`; load is one `GET`; save is one `SET`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn touch_sends_expire_and_never_set() {
+    let Some(redis) = PrivateRedis::start("touch_sends_expire_and_never_set") else {
+        return;
+    };
+    let store = store(&redis.url(), "sess:");
+    let id = id();
+    let record = Record::new(json!({"n": 1}).as_object().cloned().expect("object"));
+    store
+        .save(&id, &record, SystemTime::now() + Duration::from_secs(60))
+        .await
+        .expect("save");
+    redis.command(&["CONFIG", "RESETSTAT"]);
+    store
+        .touch(&id, SystemTime::now() + Duration::from_secs(600))
+        .await
+        .expect("touch");
+    assert_eq!(redis.calls("expire"), 1);
+    assert_eq!(redis.calls("set"), 0);
+    assert_eq!(redis.calls("get"), 0);
+    store.load(&id).await.expect("load");
+    store
+        .save(&id, &record, SystemTime::now() + Duration::from_secs(60))
+        .await
+        .expect("save");
+    assert_eq!((redis.calls("get"), redis.calls("set")), (1, 1));
+    let ttl = redis.command(&["TTL", &format!("sess:{}", id.as_str())]);
+    assert_eq!(ttl.trim(), ":60");
+}
