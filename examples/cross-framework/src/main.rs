@@ -30,7 +30,9 @@ fn run() -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let manager = runtime.block_on(settings.session_manager()).map_err(|e| e.to_string())?;
+    let manager = runtime
+        .block_on(settings.session_manager())
+        .map_err(|e| e.to_string())?;
 
     // actix-web runs its own runtime, on its own thread, over a clone of the same manager.
     let actix_listener = std::net::TcpListener::bind(second_addr)
@@ -52,9 +54,14 @@ fn run() -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {}: {e}", settings.addr))?;
         println!("{}", settings.banner("example-cross-framework (axum)"));
         println!("example-cross-framework (actix-web): listening on http://{second_addr}");
-        axum::serve(listener, example_axum::app(manager)).await.map_err(|e| e.to_string())
+        axum::serve(listener, example_axum::app(manager))
+            .await
+            .map_err(|e| e.to_string())
     })?;
-    actix.join().map_err(|_| "the actix-web thread panicked".to_owned())?.map_err(|e| e.to_string())
+    actix
+        .join()
+        .map_err(|_| "the actix-web thread panicked".to_owned())?
+        .map_err(|e| e.to_string())
 }
 
 /// `SECOND_PORT`, or the port after `PORT`, on the same host.
@@ -64,7 +71,11 @@ fn second_addr(settings: &Settings) -> Result<SocketAddr, String> {
             .trim()
             .parse()
             .map_err(|_| format!("SECOND_PORT={text:?} is invalid: expected a port number"))?,
-        Err(_) => settings.addr.port().checked_add(1).ok_or("PORT leaves no room for SECOND_PORT")?,
+        Err(_) => settings
+            .addr
+            .port()
+            .checked_add(1)
+            .ok_or("PORT leaves no room for SECOND_PORT")?,
     };
     Ok(SocketAddr::new(settings.addr.ip(), port))
 }
