@@ -248,7 +248,11 @@ mod tests {
         assert_eq!(record.cookie.expires, Some(at(1_700_003_600_000)));
         assert_eq!(record.cookie.same_site, Some(SameSite::Lax));
         assert_eq!(record.data["passport"]["user"], 7);
-        assert_eq!(record.to_json().unwrap(), node, "written back byte for byte, key order kept");
+        assert_eq!(
+            record.to_json().unwrap(),
+            node,
+            "written back byte for byte, key order kept"
+        );
     }
 
     #[test]
