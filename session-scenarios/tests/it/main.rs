@@ -98,3 +98,18 @@ fn start_rocket(manager: SessionManager) -> TestServer {
 mod rocket {
     session_scenarios::scenario_tests!(super::start_rocket);
 }
+
+/// warp serves on a tokio listener made from the std one; each connection gets its own task.
+fn start_warp(manager: SessionManager) -> TestServer {
+    TestServer::on_tokio(move |listener| async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+        ::warp::serve(example_warp::app(manager))
+            .incoming(listener)
+            .run()
+            .await;
+    })
+}
+
+mod warp {
+    session_scenarios::scenario_tests!(super::start_warp);
+}
