@@ -13,8 +13,12 @@ use std::{
 use crate::{ci::cargo, cmd, Result};
 
 /// Every example that serves the reference app.
-pub(crate) const EXAMPLES: &[&str] =
-    &["example-axum", "example-actix", "example-warp", "example-rocket"];
+pub(crate) const EXAMPLES: &[&str] = &[
+    "example-axum",
+    "example-actix",
+    "example-warp",
+    "example-rocket",
+];
 
 const SECRET: &str = "smoke-test secret of at least thirty-two bytes";
 
