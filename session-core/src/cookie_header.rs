@@ -2,23 +2,9 @@
 //! pairs split on `;`, names trimmed, the first occurrence of a name wins, surrounding quotes
 //! removed, and the value percent-decoded only when it holds a `%` and decodes cleanly.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
 /// Cookie values longer than this are ignored without being decoded or verified; a signed
 /// default id is 78 bytes, and browsers cap a cookie at about 4 KiB.
 pub(crate) const MAX_VALUE_LEN: usize = 4096;
-
-/// What `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
-const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
 
 /// Finds the raw value of the first cookie called `name` across the given `Cookie` header values.
 pub(crate) fn find<'h>(
@@ -95,8 +81,40 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 /// Encodes a cookie value like `encodeURIComponent`, as `cookie.serialize` does.
+#[cfg(test)]
 pub(crate) fn encode_value(value: &str) -> String {
-    utf8_percent_encode(value, URI_COMPONENT).to_string()
+    let mut out = String::with_capacity(value.len() + 8);
+    encode_value_into(&mut out, value);
+    out
+}
+
+/// Appends `value` encoded like `encodeURIComponent`: everything but
+/// `A-Z a-z 0-9 - _ . ! ~ * ' ( )` becomes `%XX` per UTF-8 byte. Runs of characters that
+/// stay as they are are copied at once (a signed id is mostly such a run).
+pub(crate) fn encode_value_into(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let keep = |byte: u8| byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte);
+    let bytes = value.as_bytes();
+    // Byte ranges, not `str` slices: an encoded multi-byte character leaves `run_start` inside it.
+    let mut run_start = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        if keep(byte) {
+            continue;
+        }
+        push_ascii(out, &bytes[run_start..index]);
+        out.push('%');
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        run_start = index + 1;
+    }
+    push_ascii(out, &bytes[run_start..]);
+}
+
+/// Appends a run of bytes that are all kept ASCII characters.
+fn push_ascii(out: &mut String, run: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(run) {
+        out.push_str(text);
+    }
 }
 
 #[cfg(test)]
@@ -146,5 +164,6 @@ mod tests {
         assert_eq!(encode_value("s:a+b/c=d"), "s%3Aa%2Bb%2Fc%3Dd");
         assert_eq!(encode_value("-_.!~*'()"), "-_.!~*'()");
         assert_eq!(encode_value("é "), "%C3%A9%20");
+        assert_eq!(encode_value("aé/b€c"), "a%C3%A9%2Fb%E2%82%ACc");
     }
 }

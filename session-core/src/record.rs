@@ -4,7 +4,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{
+    de::{IgnoredAny, MapAccess, Visitor},
+    Deserialize, Deserializer as _, Serialize,
+};
 use serde_json::{Map, Value};
 
 use crate::{Priority, SameSite, StoreError};
@@ -119,39 +122,86 @@ impl Record {
     }
 
     /// Decodes a record written by Node or by [`to_json`](Self::to_json). Keys Node would drop
-    /// on load are dropped; every other key is kept verbatim. A record without a `cookie`
-    /// object is [`StoreError::Corrupt`], as it is for express-session.
+    /// on load are dropped; every other key is kept verbatim, in order. A record without a
+    /// `cookie` object is [`StoreError::Corrupt`], as it is for express-session.
     pub fn from_json(json: &str) -> Result<Self, StoreError> {
-        let mut data: Map<String, Value> =
-            serde_json::from_str(json).map_err(StoreError::corrupt)?;
-        let Some(Value::Object(cookie)) = data.shift_remove("cookie") else {
-            return Err(StoreError::corrupt("stored session has no `cookie` object"));
-        };
-        data.retain(|key, _| !RESERVED_KEYS.contains(&key.as_str()));
+        let mut deserializer = serde_json::Deserializer::from_str(json);
+        let (data, cookie) = deserializer
+            .deserialize_map(RecordVisitor)
+            .map_err(StoreError::corrupt)?;
+        deserializer.end().map_err(StoreError::corrupt)?;
+        let cookie =
+            cookie.ok_or_else(|| StoreError::corrupt("stored session has no `cookie` object"))?;
         Ok(Self {
             data,
-            cookie: CookieData::from_json(&cookie),
+            cookie: cookie.into_data(),
         })
     }
 }
 
-impl CookieData {
-    /// Reads Node's `cookie` object leniently: what cannot be understood falls back to
-    /// Node's defaults, since the store's expiry, not `expires`, decides whether a session lives.
-    fn from_json(cookie: &Map<String, Value>) -> Self {
-        let text = |key: &str| cookie.get(key).and_then(Value::as_str);
-        let flag = |key: &str| cookie.get(key).and_then(Value::as_bool);
-        Self {
-            original_max_age: cookie
-                .get("originalMaxAge")
-                .and_then(Value::as_f64)
+/// Reads a stored session in one pass: the `cookie` object into [`WireCookieIn`], reserved
+/// keys skipped, every other key kept as JSON.
+struct RecordVisitor;
+
+impl<'de> Visitor<'de> for RecordVisitor {
+    type Value = (Map<String, Value>, Option<WireCookieIn>);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a session object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut data = Map::new();
+        let mut cookie = None;
+        while let Some(key) = access.next_key::<String>()? {
+            if key == "cookie" {
+                cookie = Some(access.next_value::<WireCookieIn>()?);
+            } else if RESERVED_KEYS.contains(&key.as_str()) {
+                access.next_value::<IgnoredAny>()?;
+            } else {
+                let value = access.next_value::<Value>()?;
+                data.insert(key, value);
+            }
+        }
+        Ok((data, cookie))
+    }
+}
+
+/// Node's `cookie` object as stored. Every field is read as raw JSON and interpreted leniently
+/// ([`WireCookieIn::into_data`]): the store's expiry, not these fields, decides whether a
+/// session lives, so an odd field must not make a live session unreadable.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCookieIn {
+    original_max_age: Option<Value>,
+    expires: Option<Value>,
+    secure: Option<Value>,
+    http_only: Option<Value>,
+    domain: Option<Value>,
+    path: Option<Value>,
+    same_site: Option<Value>,
+    priority: Option<Value>,
+    partitioned: Option<Value>,
+}
+
+impl WireCookieIn {
+    fn into_data(self) -> CookieData {
+        let flag = |value: Option<Value>| value.and_then(|v| v.as_bool());
+        let text = |value: Option<Value>| match value {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        };
+        CookieData {
+            original_max_age: self
+                .original_max_age
+                .and_then(|v| v.as_f64())
                 .map(|ms| ms.max(0.0) as u64),
-            expires: cookie.get("expires").and_then(parse_date),
-            secure: flag("secure"),
-            http_only: flag("httpOnly").unwrap_or(true),
-            domain: text("domain").map(str::to_owned),
-            path: text("path").unwrap_or("/").to_owned(),
-            same_site: match cookie.get("sameSite") {
+            expires: self.expires.as_ref().and_then(parse_date),
+            secure: flag(self.secure),
+            http_only: flag(self.http_only).unwrap_or(true),
+            domain: text(self.domain),
+            path: text(self.path).unwrap_or_else(|| "/".to_owned()),
+            same_site: match self.same_site {
                 Some(Value::Bool(true)) => Some(SameSite::Strict),
                 Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
                     "strict" => Some(SameSite::Strict),
@@ -161,13 +211,13 @@ impl CookieData {
                 },
                 _ => None,
             },
-            priority: text("priority").and_then(|p| match p.to_ascii_lowercase().as_str() {
+            priority: text(self.priority).and_then(|p| match p.to_ascii_lowercase().as_str() {
                 "low" => Some(Priority::Low),
                 "medium" => Some(Priority::Medium),
                 "high" => Some(Priority::High),
                 _ => None,
             }),
-            partitioned: flag("partitioned").unwrap_or(false),
+            partitioned: flag(self.partitioned).unwrap_or(false),
         }
     }
 }

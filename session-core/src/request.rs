@@ -3,7 +3,7 @@
 use std::{
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, OnceLock,
     },
     time::SystemTime,
 };
@@ -34,6 +34,9 @@ struct RequestInner {
     cookie: Option<Box<[u8]>>,
     secure: bool,
     session: OnceCell<Session>,
+    /// The decoded cookie value, when it verified against the signing secret: it is exactly
+    /// what signing the same id again would give, so the response can reuse it.
+    primary_signed: OnceLock<Box<str>>,
     finished: AtomicBool,
 }
 
@@ -45,6 +48,7 @@ impl RequestSession {
                 cookie: cookie.map(Box::from),
                 secure,
                 session: OnceCell::new(),
+                primary_signed: OnceLock::new(),
                 finished: AtomicBool::new(false),
             }),
         }
@@ -91,11 +95,16 @@ impl RequestSession {
     fn verified_cookie_id(&self) -> Option<SessionId> {
         let raw = self.inner.cookie.as_deref()?;
         let value = cookie_header::decode_value(raw)?;
-        let id = self.inner.manager.config.keyring.verify(&value);
-        if id.is_none() {
+        let Some((id, key_index)) = self.inner.manager.config.keyring.verify_with_index(&value)
+        else {
             tracing::debug!("session cookie is unsigned or its signature does not verify");
+            return None;
+        };
+        let id = SessionId::from(id);
+        if key_index == 0 {
+            let _ = self.inner.primary_signed.set(value.into_boxed_str());
         }
-        id.map(SessionId::from)
+        Some(id)
     }
 
     /// Does what the request's end calls for (save, touch, delete) and returns the
@@ -168,11 +177,24 @@ impl RequestSession {
                     tracing::debug!("Secure cookie not sent over plain HTTP");
                     return Ok(None);
                 }
-                let id = session.id();
-                let signed = config.keyring.sign(id.as_str());
+                let (id, cookie_matches) = {
+                    let state = session.state();
+                    (
+                        state.id.clone(),
+                        state.cookie_id.as_ref() == Some(&state.id),
+                    )
+                };
+                let resigned;
+                let signed = match self.inner.primary_signed.get() {
+                    Some(value) if cookie_matches => value,
+                    _ => {
+                        resigned = config.keyring.sign(id.as_str());
+                        resigned.as_str()
+                    }
+                };
                 Ok(Some(set_cookie::session_cookie(
                     &config.cookie,
-                    &signed,
+                    signed,
                     expires,
                     cookie_secure,
                 )))

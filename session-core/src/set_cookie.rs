@@ -2,9 +2,9 @@
 //! 0.7 `serialize`): `Domain`, `Path`, `Expires`, `HttpOnly`, `Secure`, `Partitioned`,
 //! `Priority`, `SameSite`, in that order, with the value percent-encoded.
 
-use std::{fmt::Write as _, time::SystemTime};
+use std::time::SystemTime;
 
-use crate::{config::CookiePolicy, cookie_header::encode_value};
+use crate::{config::CookiePolicy, cookie_header::encode_value_into};
 
 /// The session cookie carrying a signed value.
 pub(crate) fn session_cookie(
@@ -16,7 +16,7 @@ pub(crate) fn session_cookie(
     let mut out = String::with_capacity(160);
     out.push_str(&policy.name);
     out.push('=');
-    out.push_str(&encode_value(signed_value));
+    encode_value_into(&mut out, signed_value);
     write_attributes(&mut out, policy, expires, secure);
     out
 }
@@ -38,11 +38,14 @@ fn write_attributes(
     secure: bool,
 ) {
     if let Some(domain) = &policy.domain {
-        let _ = write!(out, "; Domain={domain}");
+        out.push_str("; Domain=");
+        out.push_str(domain);
     }
-    let _ = write!(out, "; Path={}", policy.path);
+    out.push_str("; Path=");
+    out.push_str(&policy.path);
     if let Some(expires) = expires {
-        let _ = write!(out, "; Expires={}", httpdate::fmt_http_date(expires));
+        out.push_str("; Expires=");
+        out.push_str(&httpdate::fmt_http_date(expires));
     }
     if policy.http_only {
         out.push_str("; HttpOnly");
@@ -54,10 +57,12 @@ fn write_attributes(
         out.push_str("; Partitioned");
     }
     if let Some(priority) = policy.priority {
-        let _ = write!(out, "; Priority={}", priority.as_attribute());
+        out.push_str("; Priority=");
+        out.push_str(priority.as_attribute());
     }
     if let Some(same_site) = policy.same_site {
-        let _ = write!(out, "; SameSite={}", same_site.as_attribute());
+        out.push_str("; SameSite=");
+        out.push_str(same_site.as_attribute());
     }
 }
 

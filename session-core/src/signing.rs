@@ -91,6 +91,11 @@ impl Keyring {
     /// Verifies a decoded cookie value against every secret in constant time per secret and
     /// returns the id it carries, or `None` when it is unsigned or matches no secret.
     pub fn verify<'v>(&self, value: &'v str) -> Option<&'v str> {
+        self.verify_with_index(value).map(|(id, _)| id)
+    }
+
+    /// Like [`verify`](Self::verify), also telling which secret matched (0 is the signing one).
+    pub(crate) fn verify_with_index<'v>(&self, value: &'v str) -> Option<(&'v str, usize)> {
         let signed = value.strip_prefix(PREFIX)?;
         let (id, mac) = signed.rsplit_once('.')?;
         if mac.len() != MAC_LEN {
@@ -98,8 +103,8 @@ impl Keyring {
         }
         self.macs
             .iter()
-            .any(|key| bool::from(mac_base64(key, id).as_bytes().ct_eq(mac.as_bytes())))
-            .then_some(id)
+            .position(|key| bool::from(mac_base64(key, id).as_bytes().ct_eq(mac.as_bytes())))
+            .map(|index| (id, index))
     }
 
     /// How many secrets the keyring holds.

@@ -311,3 +311,43 @@ async fn finish_runs_once() {
     assert_eq!(request.finish().await.unwrap(), None);
     assert_eq!(store.take_kinds(), ["create"]);
 }
+
+#[tokio::test]
+async fn a_cookie_signed_with_an_old_secret_is_resigned_with_the_first_when_sent_again() {
+    let old = "the previous secret, also thirty-two bytes";
+    let old_only = SessionConfig::builder()
+        .secret(old)
+        .max_age(Some(Duration::from_secs(3600)));
+    let before = SessionManager::new(MemoryStore::new(), old_only.build().unwrap());
+    let cookie = first_visit(&before).await;
+    let store = before.store().clone();
+    let rotated = config().secrets([old]).build().unwrap();
+    let after = SessionManager::with_shared_store(store, rotated);
+    let request = after.begin([cookie.as_bytes()], RequestFacts::plain_http());
+    request.session().await.unwrap().insert("count", 1).unwrap();
+    let resent = cookie_pair(
+        &request
+            .finish()
+            .await
+            .unwrap()
+            .expect("modified: cookie re-sent"),
+    );
+    assert_ne!(resent, cookie, "re-signed with the first secret");
+    let only_new = config().build().unwrap();
+    let value = resent
+        .split_once('=')
+        .unwrap()
+        .1
+        .replace("%3A", ":")
+        .replace("%2F", "/")
+        .replace("%2B", "+");
+    assert!(only_new.keyring().verify(&value).is_some());
+
+    // A cookie signed with the first secret goes back unchanged.
+    let request = after.begin([resent.as_bytes()], RequestFacts::plain_http());
+    request.session().await.unwrap().insert("count", 2).unwrap();
+    assert_eq!(
+        cookie_pair(&request.finish().await.unwrap().unwrap()),
+        resent
+    );
+}

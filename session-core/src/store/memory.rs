@@ -36,7 +36,9 @@ const ENTRY_OVERHEAD: usize = 160;
 /// ```
 #[derive(Clone)]
 pub struct MemoryStore {
-    cache: Cache<SessionId, Entry>,
+    /// Keyed with foldhash rather than SipHash: keys reach the store only after their
+    /// signature verified (or from our own generator), so a client cannot pick colliding keys.
+    cache: Cache<SessionId, Entry, foldhash::fast::RandomState>,
 }
 
 /// One stored session. Clones (what moka hands out on reads) share the same deadline, so a
@@ -96,7 +98,7 @@ impl MemoryStore {
                 });
         }
         Self {
-            cache: builder.build(),
+            cache: builder.build_with_hasher(foldhash::fast::RandomState::default()),
         }
     }
 
