@@ -43,6 +43,9 @@ fn run() -> Result<(), String> {
             let server =
                 actix_web::HttpServer::new(move || example_actix::app(actix_manager.clone()))
                     .workers(1)
+                    // The process's signals belong to the main thread: Ctrl-C stops axum,
+                    // and returning from `main` ends the actix-web thread with it.
+                    .disable_signals()
                     .listen(actix_listener)?;
             server.run().await
         })
@@ -55,13 +58,20 @@ fn run() -> Result<(), String> {
         println!("{}", settings.banner("example-cross-framework (axum)"));
         println!("example-cross-framework (actix-web): listening on http://{second_addr}");
         axum::serve(listener, example_axum::app(manager))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
             .await
             .map_err(|e| e.to_string())
     })?;
-    actix
-        .join()
-        .map_err(|_| "the actix-web thread panicked".to_owned())?
-        .map_err(|e| e.to_string())
+    if actix.is_finished() {
+        // The actix-web server only ends on its own when it failed.
+        actix
+            .join()
+            .map_err(|_| "the actix-web thread panicked".to_owned())?
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// `SECOND_PORT`, or the port after `PORT`, on the same host.
