@@ -19,9 +19,9 @@ use serde_json::{json, Map, Value};
 use crate::{Created, Record, SessionId, Store};
 
 /// Expiry used by the expiry checks; stores with one-second resolution (Redis `EX`) round up.
-const SHORT: Duration = Duration::from_millis(1_200);
+const SHORT: Duration = Duration::from_millis(2_000);
 /// How long the expiry checks wait for `SHORT` to pass.
-const PAST_SHORT: Duration = Duration::from_millis(2_300);
+const PAST_SHORT: Duration = Duration::from_millis(3_300);
 
 fn hour() -> SystemTime {
     SystemTime::now() + Duration::from_secs(3600)

@@ -11,7 +11,7 @@ use crate::support::{new_id, wait_until_recovered, within, PrivateRedis};
 
 const TIMEOUT: Duration = Duration::from_millis(400);
 /// What a call may take at most, with slack for a busy machine.
-const LIMIT: Duration = Duration::from_millis(2_000);
+const LIMIT: Duration = Duration::from_millis(5_000);
 
 fn fault_store(redis: &PrivateRedis) -> RedisStore {
     RedisStore::builder(redis.url())
@@ -80,11 +80,12 @@ async fn down_at_startup_then_recovers_when_redis_starts() {
         matches!(error, StoreError::Unavailable(_)),
         "unreachable Redis should be Unavailable: {error:?}"
     );
-    assert!(started.elapsed() <= TIMEOUT + Duration::from_millis(600));
+    // Generous: CI runs many tests at once on two cores; the point is "no hang".
+    assert!(started.elapsed() <= TIMEOUT + Duration::from_millis(1_500));
     every_call_fails_as_an_outage(&store).await;
 
     redis.restart();
-    let took = wait_until_recovered(&store, Duration::from_secs(5)).await;
+    let took = wait_until_recovered(&store, Duration::from_secs(10)).await;
     eprintln!("recovered {took:?} after Redis started");
     works(&store).await;
 }
@@ -97,7 +98,7 @@ async fn killed_mid_run_then_recovers_after_restart_on_the_same_port() {
         return;
     };
     let store = fault_store(&redis);
-    wait_until_recovered(&store, Duration::from_secs(5)).await;
+    wait_until_recovered(&store, Duration::from_secs(10)).await;
     works(&store).await;
 
     // Calls in flight while the server dies, and calls made while it is gone.
@@ -121,7 +122,7 @@ async fn killed_mid_run_then_recovers_after_restart_on_the_same_port() {
     every_call_fails_as_an_outage(&store).await;
 
     redis.restart();
-    let took = wait_until_recovered(&store, Duration::from_secs(5)).await;
+    let took = wait_until_recovered(&store, Duration::from_secs(10)).await;
     eprintln!("recovered {took:?} after Redis restarted");
     works(&store).await;
 }
@@ -133,17 +134,18 @@ async fn a_slow_redis_gives_timeouts_then_service_resumes() {
         return;
     };
     let store = fault_store(&redis);
-    wait_until_recovered(&store, Duration::from_secs(5)).await;
+    wait_until_recovered(&store, Duration::from_secs(10)).await;
     let id = new_id();
     store
         .save(&id, &record(1), in_an_hour())
         .await
         .expect("save");
 
-    // The server stops answering every client for 1.5 s.
+    // The server stops answering every client for 3 s: long enough that the second call below
+    // also meets the pause even when a loaded machine makes the first timeout late.
     let pause_started = Instant::now();
     assert!(redis
-        .command(&["CLIENT", "PAUSE", "1500", "ALL"])
+        .command(&["CLIENT", "PAUSE", "3000", "ALL"])
         .starts_with("+OK"));
     let started = Instant::now();
     let error = within(LIMIT, store.load(&id))
@@ -155,7 +157,8 @@ async fn a_slow_redis_gives_timeouts_then_service_resumes() {
     );
     let took = started.elapsed();
     assert!(
-        took >= TIMEOUT - Duration::from_millis(50) && took <= TIMEOUT + Duration::from_millis(800),
+        took >= TIMEOUT - Duration::from_millis(50)
+            && took <= TIMEOUT + Duration::from_millis(1_500),
         "timed out after {took:?}"
     );
     let error = within(LIMIT, store.save(&id, &record(2), in_an_hour()))
@@ -163,8 +166,8 @@ async fn a_slow_redis_gives_timeouts_then_service_resumes() {
         .expect_err("paused server");
     assert!(error.is_unavailable(), "{error:?}");
 
-    wait_until_recovered(&store, Duration::from_secs(5)).await;
-    assert!(pause_started.elapsed() >= Duration::from_millis(1_400));
+    wait_until_recovered(&store, Duration::from_secs(10)).await;
+    assert!(pause_started.elapsed() >= Duration::from_millis(2_900));
     // The late replies to the timed-out calls are not mistaken for later calls' replies.
     let read = store.load(&id).await.expect("load").expect("present");
     assert!(read.data["n"] == 1 || read.data["n"] == 2);
