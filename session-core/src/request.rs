@@ -79,11 +79,12 @@ impl RequestSession {
         let manager = &self.inner.manager;
         let cookie_id = self.verified_cookie_id();
         if let Some(id) = &cookie_id {
-            if let Some(record) = manager.store.load(id).await? {
+            let browser_ttl = manager.config.browser_session_ttl;
+            if let Some(loaded) = manager.store.load_and_touch(id, browser_ttl).await? {
                 return Ok(Session::loaded(
                     manager.clone(),
                     id.clone(),
-                    record,
+                    loaded,
                     self.inner.secure,
                 ));
             }
@@ -143,7 +144,7 @@ impl RequestSession {
                 Ok(None)
             }
             Lifecycle::Live => {
-                let (decision, expires) = {
+                let (decision, expires, touched_at_load) = {
                     let mut state = session.state();
                     let facts = Facts {
                         cookie_matches: state.cookie_id.as_ref() == Some(&state.id),
@@ -157,11 +158,15 @@ impl RequestSession {
                         save_uninitialized: config.save_uninitialized,
                     };
                     state.touch();
-                    (rules::decide(facts, policy), state.expires)
+                    (
+                        rules::decide(facts, policy),
+                        state.expires,
+                        state.touch_done_at_load(),
+                    )
                 };
                 if decision.save {
                     session.persist().await?;
-                } else if decision.touch {
+                } else if decision.touch && !touched_at_load {
                     let now = SystemTime::now();
                     let deadline = manager.store_deadline(expires, now);
                     if deadline > now {

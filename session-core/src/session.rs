@@ -9,8 +9,8 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    manager::ManagerInner, record::RESERVED_KEYS, CookieData, Created, Record, SessionError,
-    SessionId, Store,
+    manager::ManagerInner, record::RESERVED_KEYS, CookieData, Created, Loaded, Record,
+    SessionError, SessionId, Store,
 };
 
 /// How many fresh ids [`Store::create`] is tried with before giving up.
@@ -60,6 +60,9 @@ pub(crate) struct State {
     pub(crate) expires: Option<SystemTime>,
     /// A record under `id` exists in the store (loaded, or written during this request).
     persisted: bool,
+    /// The store already moved the expiry when it loaded the record, for this lifetime
+    /// (`originalMaxAge`): the end-of-request touch is then done unless the lifetime changed.
+    touched_at_load: Option<Option<u64>>,
     pub(crate) lifecycle: Lifecycle,
 }
 
@@ -110,6 +113,12 @@ impl State {
 
     pub(crate) fn is_persisted(&self) -> bool {
         self.persisted
+    }
+
+    /// Whether the touch the rules ask for at the end was already done by the load: same
+    /// id, same lifetime.
+    pub(crate) fn touch_done_at_load(&self) -> bool {
+        self.id == self.original_id && self.touched_at_load == Some(self.original_max_age)
     }
 
     fn data_mut(&mut self) -> Result<&mut Map<String, Value>, SessionError> {
@@ -165,6 +174,7 @@ impl Session {
             original_max_age: manager.config.cookie.max_age.map(duration_ms),
             expires: None,
             persisted: false,
+            touched_at_load: None,
             lifecycle: Lifecycle::Live,
         };
         state.touch();
@@ -175,9 +185,10 @@ impl Session {
     pub(crate) fn loaded(
         manager: Arc<ManagerInner>,
         id: SessionId,
-        record: Record,
+        loaded: Loaded,
         request_secure: bool,
     ) -> Self {
+        let Loaded { record, touched } = loaded;
         let saved = if manager.config.resave {
             SaveMark::None
         } else {
@@ -193,6 +204,7 @@ impl Session {
             original_max_age: record.cookie.original_max_age,
             expires: record.cookie.expires,
             persisted: true,
+            touched_at_load: touched.then_some(record.cookie.original_max_age),
             lifecycle: Lifecycle::Live,
         };
         // The store just vouched for the session, so a stale `expires` (a connect-redis touch

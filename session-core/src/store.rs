@@ -1,6 +1,9 @@
 //! The [`Store`] trait: where session records live between requests.
 
-use std::{sync::Arc, time::SystemTime};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use async_trait::async_trait;
 
@@ -17,6 +20,35 @@ pub enum Created {
     Created,
     /// A live record already holds this id; nothing was written.
     IdTaken,
+}
+
+/// What [`Store::load_and_touch`] found.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// The live record.
+    pub record: Record,
+    /// Whether the store also moved the record's expiry, as [`Store::touch`] would have, to
+    /// the record's own lifetime from now.
+    pub touched: bool,
+}
+
+impl Loaded {
+    /// A record loaded without touching it.
+    pub fn untouched(record: Record) -> Self {
+        Self {
+            record,
+            touched: false,
+        }
+    }
+
+    /// A record loaded and touched in the same operation.
+    pub fn touched(record: Record) -> Self {
+        Self {
+            record,
+            touched: true,
+        }
+    }
 }
 
 /// A session store: a map from [`SessionId`] to [`Record`] whose entries expire.
@@ -61,6 +93,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes the record; deleting a missing record is not an error.
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
+
+    /// Loads a live record and, in the same operation, may move its expiry as the end of a
+    /// read-only request would: to `now + cookie.originalMaxAge`, or `now +
+    /// browser_session_ttl` for a browser-session record (no `originalMaxAge`). A store whose
+    /// backend is remote overrides this to save that request's second round trip (Redis: one
+    /// script); it must then say so with [`Loaded::touched`]. The default only loads.
+    async fn load_and_touch(
+        &self,
+        id: &SessionId,
+        browser_session_ttl: Duration,
+    ) -> Result<Option<Loaded>, StoreError> {
+        let _ = browser_session_ttl;
+        Ok(self.load(id).await?.map(Loaded::untouched))
+    }
 }
 
 #[async_trait]
@@ -93,5 +139,13 @@ impl<S: Store + ?Sized> Store for Arc<S> {
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         (**self).delete(id).await
+    }
+
+    async fn load_and_touch(
+        &self,
+        id: &SessionId,
+        browser_session_ttl: Duration,
+    ) -> Result<Option<Loaded>, StoreError> {
+        (**self).load_and_touch(id, browser_session_ttl).await
     }
 }

@@ -9,10 +9,10 @@ use std::{
 use async_trait::async_trait;
 use fred::{
     error::Error as ClientError,
-    prelude::{Client, ClientLike, KeysInterface},
-    types::{config::Options, Expiration, SetOptions},
+    prelude::{Client, ClientLike, KeysInterface, LuaInterface},
+    types::{config::Options, scripts::Script, Expiration, SetOptions, Value},
 };
-use session_core::{Created, Record, SessionId, Store, StoreError};
+use session_core::{Created, Loaded, Record, SessionId, Store, StoreError};
 use tokio::task::JoinHandle;
 
 use crate::{
@@ -23,11 +23,32 @@ use crate::{
 /// How often a call re-checks a connection that is not up.
 const CONNECT_POLL: Duration = Duration::from_millis(10);
 
+/// `GET` and, when the session is there, `EXPIRE` it for its own lifetime: what a read-only
+/// request needs, in one round trip. The TTL is `ceil(cookie.originalMaxAge / 1000)`, or
+/// `ARGV[1]` (the browser-session TTL) when `originalMaxAge` is not a number; a lifetime of
+/// zero or less is left to the caller. Replies `nil`, or `{value, touched}`.
+const LOAD_AND_TOUCH: &str = r#"
+local value = redis.call('GET', KEYS[1])
+if not value then return false end
+local ttl = tonumber(ARGV[1])
+local ok, session = pcall(cjson.decode, value)
+if ok and type(session) == 'table' and type(session.cookie) == 'table' then
+  local max_age = session.cookie.originalMaxAge
+  if type(max_age) == 'number' then
+    if max_age <= 0 then return {value, 0} end
+    ttl = math.ceil(max_age / 1000)
+  end
+end
+redis.call('EXPIRE', KEYS[1], ttl)
+return {value, 1}
+"#;
+
 /// A [`Store`] in Redis that is byte-compatible with connect-redis: key `prefix + id`, value
 /// the session JSON of [`Record::to_json`], `SET key value EX ttl` with
 /// `ttl = ceil((expires_at - now) / 1 s)`, `SET NX EX` to create, `EXPIRE` to touch, `DEL`
 /// to destroy. The Redis TTL is the truth: a `cookie.expires` left stale by a touch is not
-/// an expiry.
+/// an expiry. A read-only request costs one round trip: its load and touch are one
+/// `EVALSHA` of a small script (`GET`, then `EXPIRE` for the session's own lifetime).
 ///
 /// Cheap to clone: clones share one multiplexed connection. The connection is made in the
 /// background and remade after every failure, so the store can be built while Redis is down;
@@ -43,6 +64,7 @@ pub struct RedisStore {
 
 pub(crate) struct Inner {
     client: Client,
+    load_and_touch: Script,
     prefix: String,
     timeout: Duration,
     connect_wait: Duration,
@@ -61,6 +83,7 @@ impl Inner {
     ) -> Self {
         Self {
             client,
+            load_and_touch: Script::from_lua(LOAD_AND_TOUCH),
             prefix,
             timeout,
             connect_wait,
@@ -212,11 +235,57 @@ impl Store for RedisStore {
         let value: Option<Vec<u8>> = self
             .call(|client, options| async move { client.with_options(&options).get(key).await })
             .await?;
-        let Some(bytes) = value else {
-            return Ok(None);
-        };
-        let json = String::from_utf8(bytes).map_err(StoreError::corrupt)?;
-        Record::from_json(&json).map(Some)
+        value.map(decode).transpose()
+    }
+
+    /// One `EVALSHA` of a script that does `GET key` then `EXPIRE key ttl` (see
+    /// [`LOAD_AND_TOUCH`]), so a read-only request costs one round trip. The script is loaded
+    /// on first use and again after a server restart (`NOSCRIPT`).
+    async fn load_and_touch(
+        &self,
+        id: &SessionId,
+        browser_session_ttl: Duration,
+    ) -> Result<Option<Loaded>, StoreError> {
+        let key = self.key(id);
+        let browser_ttl = i64::try_from(browser_session_ttl.as_secs().max(1)).unwrap_or(i64::MAX);
+        let script = &self.inner.load_and_touch;
+        let reply: Value = self
+            .call(|client, options| async move {
+                let client = client.with_options(&options);
+                let sha = script.sha1().clone();
+                match client.evalsha(sha.clone(), key.clone(), browser_ttl).await {
+                    Err(error) if error.details().starts_with("NOSCRIPT") => {
+                        client.script_load::<(), _>(LOAD_AND_TOUCH).await?;
+                        client.evalsha(sha, key, browser_ttl).await
+                    }
+                    reply => reply,
+                }
+            })
+            .await?;
+        match reply {
+            Value::Null => Ok(None),
+            Value::Array(mut parts) if parts.len() == 2 => {
+                let touched = matches!(parts[1], Value::Integer(1));
+                let bytes = match parts.swap_remove(0) {
+                    Value::Bytes(bytes) => bytes.to_vec(),
+                    Value::String(text) => text.as_bytes().to_vec(),
+                    other => {
+                        return Err(StoreError::corrupt(format!(
+                            "unexpected script reply {other:?}"
+                        )))
+                    }
+                };
+                let record = decode(bytes)?;
+                Ok(Some(if touched {
+                    Loaded::touched(record)
+                } else {
+                    Loaded::untouched(record)
+                }))
+            }
+            other => Err(StoreError::corrupt(format!(
+                "unexpected script reply {other:?}"
+            ))),
+        }
     }
 
     /// `SET key value NX EX ttl`.
@@ -301,6 +370,12 @@ impl Store for RedisStore {
         .await
         .map(drop)
     }
+}
+
+/// A stored value as a record.
+fn decode(bytes: Vec<u8>) -> Result<Record, StoreError> {
+    let json = String::from_utf8(bytes).map_err(StoreError::corrupt)?;
+    Record::from_json(&json)
 }
 
 impl std::fmt::Debug for RedisStore {

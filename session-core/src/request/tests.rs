@@ -351,3 +351,86 @@ async fn a_cookie_signed_with_an_old_secret_is_resigned_with_the_first_when_sent
         resent
     );
 }
+
+/// A memory store that touches while it loads, as a remote store does to save a round trip.
+#[derive(Clone)]
+struct TouchingOnLoad(MemoryStore);
+
+#[async_trait::async_trait]
+impl crate::Store for TouchingOnLoad {
+    async fn load(&self, id: &crate::SessionId) -> Result<Option<crate::Record>, StoreError> {
+        self.0.load(id).await
+    }
+    async fn create(
+        &self,
+        id: &crate::SessionId,
+        record: &crate::Record,
+        at: std::time::SystemTime,
+    ) -> Result<crate::Created, StoreError> {
+        self.0.create(id, record, at).await
+    }
+    async fn save(
+        &self,
+        id: &crate::SessionId,
+        record: &crate::Record,
+        at: std::time::SystemTime,
+    ) -> Result<(), StoreError> {
+        self.0.save(id, record, at).await
+    }
+    async fn touch(
+        &self,
+        id: &crate::SessionId,
+        at: std::time::SystemTime,
+    ) -> Result<(), StoreError> {
+        self.0.touch(id, at).await
+    }
+    async fn delete(&self, id: &crate::SessionId) -> Result<(), StoreError> {
+        self.0.delete(id).await
+    }
+    async fn load_and_touch(
+        &self,
+        id: &crate::SessionId,
+        _browser_session_ttl: Duration,
+    ) -> Result<Option<crate::Loaded>, StoreError> {
+        Ok(self.0.load(id).await?.map(crate::Loaded::touched))
+    }
+}
+
+#[tokio::test]
+async fn a_touch_done_while_loading_is_not_repeated_at_the_end() {
+    let store = RecordingStore::new(TouchingOnLoad(MemoryStore::new()));
+    let manager = SessionManager::new(store.clone(), config().build().unwrap());
+    let cookie = first_visit(&manager).await;
+    store.take();
+
+    // Read-only: one store operation in all.
+    let request = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
+    request
+        .session()
+        .await
+        .unwrap()
+        .get::<u32>("count")
+        .unwrap();
+    assert_eq!(request.finish().await.unwrap(), None);
+    assert_eq!(
+        store.take_kinds(),
+        ["load", "touch"],
+        "touched once, while loading"
+    );
+
+    // A new lifetime needs its own touch.
+    let request = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
+    request
+        .session()
+        .await
+        .unwrap()
+        .set_max_age(Some(Duration::from_secs(60)));
+    request.finish().await.unwrap();
+    assert_eq!(store.take_kinds(), ["load", "touch", "touch"]);
+
+    // A write still saves.
+    let request = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
+    request.session().await.unwrap().insert("count", 5).unwrap();
+    request.finish().await.unwrap();
+    assert_eq!(store.take_kinds(), ["load", "touch", "save"]);
+}

@@ -55,11 +55,17 @@ where
     delete_removes_and_tolerates_missing(&make_store().await).await;
     touch_leaves_a_missing_record_missing(&make_store().await).await;
     concurrent_creates_of_one_id_admit_exactly_one(Arc::new(make_store().await)).await;
-    let (a, b, c) = (make_store().await, make_store().await, make_store().await);
+    let (a, b, c, d) = (
+        make_store().await,
+        make_store().await,
+        make_store().await,
+        make_store().await,
+    );
     tokio::join!(
         expired_record_is_never_returned(&a),
         touch_extends_life_without_rewriting_data(&b),
         an_expired_id_can_be_created_again(&c),
+        load_and_touch_says_truly_whether_it_touched(&d),
     );
 }
 
@@ -223,5 +229,34 @@ pub async fn an_expired_id_can_be_created_again(store: &impl Store) {
             .expect("create"),
         Created::Created
     );
+    store.delete(&id).await.expect("delete");
+}
+
+/// `load_and_touch` returns what `load` would, and a store that says it touched really moved
+/// the expiry to the record's own lifetime.
+pub async fn load_and_touch_says_truly_whether_it_touched(store: &impl Store) {
+    let id = fresh_id();
+    let written = record(json!({"kept": true}));
+    store
+        .save(&id, &written, SystemTime::now() + SHORT)
+        .await
+        .expect("save");
+    let loaded = store
+        .load_and_touch(&id, Duration::from_secs(3600))
+        .await
+        .expect("load_and_touch")
+        .expect("record present");
+    assert_eq!(loaded.record.data, written.data);
+    if loaded.touched {
+        tokio::time::sleep(PAST_SHORT).await;
+        assert!(
+            store.load(&id).await.expect("load").is_some(),
+            "claimed a touch it did not do"
+        );
+    }
+    let missing = store
+        .load_and_touch(&fresh_id(), Duration::from_secs(3600))
+        .await;
+    assert_eq!(missing.expect("load_and_touch"), None);
     store.delete(&id).await.expect("delete");
 }

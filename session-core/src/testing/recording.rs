@@ -1,11 +1,11 @@
 use std::{
     sync::{Arc, Mutex},
-    time::SystemTime,
+    time::{Duration, SystemTime},
 };
 
 use async_trait::async_trait;
 
-use crate::{Created, Record, SessionId, Store, StoreError};
+use crate::{Created, Loaded, Record, SessionId, Store, StoreError};
 
 /// One call made to a [`RecordingStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,5 +123,19 @@ impl<S: Store> Store for RecordingStore<S> {
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.record(StoreCall::Delete(id.clone()));
         self.inner.delete(id).await
+    }
+
+    /// Recorded as a `load`, followed by a `touch` when the inner store touched too.
+    async fn load_and_touch(
+        &self,
+        id: &SessionId,
+        browser_session_ttl: Duration,
+    ) -> Result<Option<Loaded>, StoreError> {
+        self.record(StoreCall::Load(id.clone()));
+        let loaded = self.inner.load_and_touch(id, browser_session_ttl).await?;
+        if loaded.as_ref().is_some_and(|loaded| loaded.touched) {
+            self.record(StoreCall::Touch(id.clone()));
+        }
+        Ok(loaded)
     }
 }

@@ -241,3 +241,71 @@ async fn touch_sends_expire_and_never_set() {
     let ttl = redis.command(&["TTL", &format!("sess:{}", id.as_str())]);
     assert_eq!(ttl.trim(), ":60");
 }
+
+/// A read-only request's load and touch are one `EVALSHA` (one round trip): the TTL becomes
+/// the session's own lifetime (`originalMaxAge`), or the browser-session TTL without one, and
+/// the value is not rewritten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_and_touch_is_one_round_trip() {
+    let Some(redis) = PrivateRedis::start("load_and_touch_is_one_round_trip") else {
+        return;
+    };
+    let store = store(&redis.url(), "sess:");
+    let (remembered, browser) = (id(), id());
+    let mut record = Record::new(json!({"n": 1}).as_object().cloned().expect("object"));
+    record.cookie.original_max_age = Some(600_000);
+    let soon = SystemTime::now() + Duration::from_secs(30);
+    store.save(&remembered, &record, soon).await.expect("save");
+    record.cookie.original_max_age = None;
+    store.save(&browser, &record, soon).await.expect("save");
+    let key = |id: &SessionId| format!("sess:{}", id.as_str());
+    let before = redis.command(&["GET", &key(&remembered)]);
+
+    // The first call may load the script; count from the second on.
+    let day = Duration::from_secs(86_400);
+    store
+        .load_and_touch(&remembered, day)
+        .await
+        .expect("load and touch");
+    redis.command(&["CONFIG", "RESETSTAT"]);
+    let loaded = store
+        .load_and_touch(&remembered, day)
+        .await
+        .expect("load and touch");
+    let loaded = loaded.expect("present");
+    assert!(loaded.touched);
+    assert_eq!(loaded.record.data["n"], 1);
+    assert_eq!(redis.calls("evalsha"), 1, "one round trip");
+    assert_eq!(
+        (redis.calls("get"), redis.calls("expire")),
+        (1, 1),
+        "both inside the script"
+    );
+    assert_eq!(redis.calls("set"), 0);
+    assert_eq!(redis.command(&["TTL", &key(&remembered)]).trim(), ":600");
+    assert_eq!(
+        redis.command(&["GET", &key(&remembered)]),
+        before,
+        "value not rewritten"
+    );
+
+    let loaded = store
+        .load_and_touch(&browser, day)
+        .await
+        .expect("load and touch");
+    assert!(loaded.expect("present").touched);
+    assert_eq!(redis.command(&["TTL", &key(&browser)]).trim(), ":86400");
+
+    assert_eq!(
+        store.load_and_touch(&id(), day).await.expect("missing"),
+        None
+    );
+
+    // After a restart the server has forgotten the script; it is loaded again.
+    redis.command(&["SCRIPT", "FLUSH"]);
+    let again = store
+        .load_and_touch(&remembered, day)
+        .await
+        .expect("after SCRIPT FLUSH");
+    assert!(again.expect("present").touched);
+}
