@@ -9,7 +9,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use moka::{future::Cache, ops::compute::Op, policy::EvictionPolicy, Expiry};
+use moka::{future::Cache, policy::EvictionPolicy, Expiry};
 
 use crate::{Created, Record, SessionId, Store, StoreError};
 
@@ -198,20 +198,13 @@ impl Store for MemoryStore {
         expires_at: SystemTime,
     ) -> Result<Created, StoreError> {
         let entry = Self::entry(record, expires_at)?;
-        let result = self
-            .cache
-            .entry_by_ref(id)
-            .and_compute_with(|existing| async move {
-                match existing {
-                    Some(live) if live.value().is_live() => Op::Nop,
-                    _ => Op::Put(entry),
-                }
-            })
-            .await;
-        Ok(match result {
-            moka::ops::compute::CompResult::Inserted(_)
-            | moka::ops::compute::CompResult::ReplacedWith(_) => Created::Created,
-            _ => Created::IdTaken,
+        // moka's entry API treats an expired entry as absent and runs at most one insert per
+        // key at a time, so this is an atomic create-if-absent.
+        let stored = self.cache.entry_by_ref(id).or_insert(entry).await;
+        Ok(if stored.is_fresh() {
+            Created::Created
+        } else {
+            Created::IdTaken
         })
     }
 
