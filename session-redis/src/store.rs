@@ -239,7 +239,7 @@ impl Store for RedisStore {
     }
 
     /// One `EVALSHA` of a script that does `GET key` then `EXPIRE key ttl` (see
-    /// [`LOAD_AND_TOUCH`]), so a read-only request costs one round trip. The script is loaded
+    /// `LOAD_AND_TOUCH`), so a read-only request costs one round trip. The script is loaded
     /// on first use and again after a server restart (`NOSCRIPT`).
     async fn load_and_touch(
         &self,
