@@ -5,11 +5,15 @@
 //! | `ci` | fmt check, clippy `-D warnings`, every test (with doc tests), rustdoc `-D warnings`, a smoke run of every example, the live session-sharing test of every example against Express on Redis |
 //! | `interop` | only the live session-sharing test against Express (builds the examples first) |
 //! | `bench` | the criterion micro-benchmarks |
+//! | `bench http` | the side-by-side HTTP benchmark against the bare frameworks and the peers, written to `bench/RESULTS.md` |
+//! | `bench memory` | the memory store's bytes per session, written to `bench/RESULTS.md` |
 //!
 //! Services that some tests need (Redis) are found or started here; a missing optional tool is
 //! skipped with a printed notice, except under `CI=true`, where it is a failure.
 
 mod bench;
+mod bench_http;
+mod bench_memory;
 mod ci;
 mod cmd;
 mod interop;
@@ -21,7 +25,7 @@ use std::process::ExitCode;
 /// What a task returns: `Err` holds a one-line reason.
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | interop | bench>";
+const USAGE: &str = "usage: cargo xtask <ci | interop | bench [http | memory]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -19,6 +19,13 @@ pub(crate) struct Redis {
     child: Option<Child>,
 }
 
+impl Redis {
+    /// The process id of the private server, when this run started one.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+}
+
 impl Drop for Redis {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {

@@ -124,7 +124,7 @@ pub(crate) fn wait_until_listening(addr: SocketAddr, example: &str) -> Result {
 }
 
 /// `GET /` over HTTP/1.1; returns the status, the first `Set-Cookie` and the body.
-fn get(addr: SocketAddr, cookie: Option<&str>) -> Result<(u16, Option<String>, String)> {
+pub(crate) fn get(addr: SocketAddr, cookie: Option<&str>) -> Result<(u16, Option<String>, String)> {
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
