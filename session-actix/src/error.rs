@@ -1,7 +1,7 @@
 //! How session failures become HTTP responses: the one place where [`session_core`] errors
 //! meet actix's [`ResponseError`], always with an opaque body.
 
-use std::{error::Error as _, fmt, sync::Arc};
+use std::{fmt, sync::Arc};
 
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
 
@@ -25,11 +25,6 @@ pub(crate) fn default_response(error: &session_core::SessionError) -> HttpRespon
     HttpResponse::build(status)
         .content_type("text/plain; charset=utf-8")
         .body(status.canonical_reason().unwrap_or("Error"))
-}
-
-/// Logs a failure with its cause (the session id is never part of a core error's text).
-pub(crate) fn log(error: &session_core::SessionError) {
-    tracing::error!(error = %error, cause = ?error.source(), "session operation failed");
 }
 
 /// A [`session_core::SessionError`] that a handler can return with `?`; it answers with the
@@ -76,7 +71,7 @@ impl ResponseError for SessionError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        log(&self.0);
+        self.0.log();
         default_response(&self.0)
     }
 }

@@ -8,7 +8,7 @@ use actix_web::{
     FromRequest, HttpMessage, HttpRequest,
 };
 
-use crate::{error, middleware::SessionSlot, SessionRejection};
+use crate::{middleware::SessionSlot, SessionRejection};
 
 /// The request's session, for handlers: `async fn handler(session: Session)`. Derefs to
 /// [`session_core::Session`].
@@ -134,7 +134,7 @@ async fn load(slot: Option<SessionSlot>) -> Result<Session, SessionRejection> {
     match slot.request.session().await {
         Ok(session) => Ok(Session(session)),
         Err(failure) => {
-            error::log(&failure);
+            failure.log();
             Err(SessionRejection::LoadFailed {
                 error: failure,
                 on_error: slot.on_error,

@@ -186,7 +186,7 @@ async fn finish<B>(
             response.map_into_left_body()
         }
         Err(failure) => {
-            error::log(&failure);
+            failure.log();
             response
                 .into_response(on_error(&failure))
                 .map_into_right_body()

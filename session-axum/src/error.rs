@@ -1,6 +1,6 @@
 //! How session failures become HTTP responses: one place, opaque bodies.
 
-use std::{error::Error as _, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     http::StatusCode,
@@ -16,10 +16,6 @@ pub(crate) fn default_response(error: &session_core::SessionError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, status.canonical_reason().unwrap_or("Error")).into_response()
-}
-
-pub(crate) fn log(error: &session_core::SessionError) {
-    tracing::error!(error = %error, cause = ?error.source(), "session operation failed");
 }
 
 /// A [`session_core::SessionError`] that a handler can return with `?`; it answers with the
@@ -47,7 +43,7 @@ impl std::error::Error for SessionError {
 
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        log(&self.0);
+        self.0.log();
         default_response(&self.0)
     }
 }

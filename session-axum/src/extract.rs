@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{error, service::SessionSlot};
+use crate::service::SessionSlot;
 
 /// The request's session, for handlers: `async fn handler(session: Session)`. Derefs to
 /// [`session_core::Session`]; clones share the same state and can move into spawned tasks.
@@ -62,7 +62,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
         match slot.request.session().await {
             Ok(session) => Ok(Self(session)),
             Err(failure) => {
-                error::log(&failure);
+                failure.log();
                 Err(SessionRejection::LoadFailed((slot.on_error)(&failure)))
             }
         }

@@ -15,7 +15,7 @@ use http::{
 use session_core::{RequestFacts, RequestSession};
 use tower_service::Service;
 
-use crate::{error, ErrorHandler, SessionLayer};
+use crate::{ErrorHandler, SessionLayer};
 
 /// The extension the layer puts into each request; the [`Session`](crate::Session) extractor
 /// reads it. Middleware can read it too, to reach the session outside a handler.
@@ -113,7 +113,7 @@ where
             response
         }
         Err(failure) => {
-            error::log(&failure);
+            failure.log();
             on_error(&failure)
         }
     }

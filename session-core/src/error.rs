@@ -98,4 +98,24 @@ impl SessionError {
             _ => 500,
         }
     }
+
+    /// The reason phrase of [`status_code`](Self::status_code): the whole body of the opaque
+    /// error response every adapter sends by default.
+    ///
+    /// ```
+    /// use session_core::SessionError;
+    /// assert_eq!(SessionError::Missing.reason_phrase(), "Internal Server Error");
+    /// ```
+    pub fn reason_phrase(&self) -> &'static str {
+        match self.status_code() {
+            503 => "Service Unavailable",
+            _ => "Internal Server Error",
+        }
+    }
+
+    /// Logs the error and its cause with `tracing`: the one place where the details that the
+    /// opaque response leaves out are recorded.
+    pub fn log(&self) {
+        tracing::error!(error = %self, cause = ?StdError::source(self), "session operation failed");
+    }
 }

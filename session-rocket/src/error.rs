@@ -1,6 +1,6 @@
 //! How session failures become Rocket responses: one place, opaque bodies.
 
-use std::{error::Error as _, io::Cursor, sync::Arc};
+use std::{io::Cursor, sync::Arc};
 
 use rocket::{
     http::{ContentType, Status},
@@ -39,10 +39,6 @@ pub(crate) fn response_for(
     }
 }
 
-pub(crate) fn log(error: &session_core::SessionError) {
-    tracing::error!(error = %error, cause = ?error.source(), "session operation failed");
-}
-
 /// A [`session_core::SessionError`] that a handler can return with `?`: it answers with the
 /// fairing's error response (by default the opaque `503`/`500`) and logs the details.
 #[derive(Debug)]
@@ -68,7 +64,7 @@ impl std::error::Error for SessionError {
 
 impl<'r> Responder<'r, 'static> for SessionError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
-        log(&self.0);
+        self.0.log();
         Ok(response_for(request, &self.0))
     }
 }

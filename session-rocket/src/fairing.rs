@@ -141,7 +141,7 @@ impl Fairing for SessionFairing {
             Ok(Some(cookie)) => response.adjoin_raw_header("Set-Cookie", cookie),
             // Nothing unsaved is acknowledged: the handler's response is dropped.
             Err(failure) => {
-                error::log(&failure);
+                failure.log();
                 *response = (slot.on_error)(&failure);
             }
         }

@@ -8,7 +8,7 @@ use rocket::{
     Request,
 };
 
-use crate::{error, fairing};
+use crate::fairing;
 
 /// The request's session, for handlers: `fn handler(session: Session)`. Derefs to
 /// [`session_core::Session`]; clones share the same state and can move into spawned tasks.
@@ -57,7 +57,7 @@ impl<'r> FromRequest<'r> for Session {
         match slot.request.session().await {
             Ok(session) => Outcome::Success(Self(session)),
             Err(failure) => {
-                error::log(&failure);
+                failure.log();
                 let status =
                     Status::from_code(failure.status_code()).unwrap_or(Status::InternalServerError);
                 slot.fail(failure);

@@ -1,6 +1,6 @@
 //! How session failures become HTTP responses: one place, opaque bodies.
 
-use std::{error::Error as _, sync::Arc};
+use std::sync::Arc;
 
 use warp::{
     http::StatusCode,
@@ -16,10 +16,6 @@ pub(crate) fn default_response(error: &session_core::SessionError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     warp::reply::with_status(status.canonical_reason().unwrap_or("Error"), status).into_response()
-}
-
-pub(crate) fn log(error: &session_core::SessionError) {
-    tracing::error!(error = %error, cause = ?error.source(), "session operation failed");
 }
 
 /// A [`session_core::SessionError`] that a handler can return with `?` (as the error of a
@@ -54,7 +50,7 @@ impl std::error::Error for SessionError {
 
 impl Reply for SessionError {
     fn into_response(self) -> Response {
-        log(&self.0);
+        self.0.log();
         let mut response = default_response(&self.0);
         response
             .extensions_mut()
@@ -107,7 +103,7 @@ impl SessionRejection {
     /// Logs why the filter rejects; called once, where the rejection is made.
     pub(crate) fn log(&self) {
         match self {
-            Self::LoadFailed(error) => log(error),
+            Self::LoadFailed(error) => error.log(),
             Self::MissingWrap => tracing::error!("{MISSING_WRAP}"),
             Self::Ambiguous => tracing::error!("{AMBIGUOUS}"),
         }

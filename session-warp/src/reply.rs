@@ -6,7 +6,7 @@ use warp::{
 };
 
 use crate::{
-    error::{self, ErrorHandler, HandlerFailure},
+    error::{ErrorHandler, HandlerFailure},
     registry::Registration,
 };
 
@@ -39,7 +39,7 @@ pub(crate) async fn finish<R: Reply>(
             response
         }
         Err(failure) => {
-            error::log(&failure);
+            failure.log();
             on_error(&failure)
         }
     }

@@ -24,8 +24,8 @@ use std::{
 };
 
 use crate::{
-    bench, bench_memory, services,
-    smoke::{self, free_loopback_addr, target_dir, wait_until_listening, KillOnDrop},
+    bench, bench_memory, http, services,
+    smoke::{free_loopback_addr, target_dir, wait_until_listening, KillOnDrop},
     Result,
 };
 
@@ -456,13 +456,18 @@ impl Bench<'_> {
 fn new_sessions(addr: SocketAddr, count: usize) -> Result<Vec<String>> {
     (0..count)
         .map(|_| {
-            let (status, set_cookie, body) = smoke::get(addr, None)?;
+            let http::Response {
+                status,
+                set_cookies,
+                body,
+            } = http::get(addr, "/", None)?;
             if status != 200 || body != "count=0" {
                 return Err(format!(
                     "a new visitor got {status} {body:?}, expected 200 \"count=0\""
                 ));
             }
-            set_cookie
+            set_cookies
+                .first()
                 .and_then(|header| header.split(';').next().map(str::to_owned))
                 .ok_or_else(|| "a new visitor got no Set-Cookie".to_owned())
         })
@@ -476,7 +481,7 @@ fn expect_count(
     wanted: impl Fn(u64) -> bool,
     what: &str,
 ) -> Result {
-    let (status, _, body) = smoke::get(addr, Some(cookie))?;
+    let http::Response { status, body, .. } = http::get(addr, "/", Some(cookie))?;
     let count = body.strip_prefix("count=").and_then(|n| n.parse().ok());
     match count {
         Some(count) if status == 200 && wanted(count) => Ok(()),

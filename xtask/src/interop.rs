@@ -18,7 +18,7 @@ use std::{
 };
 
 use crate::{
-    services,
+    http, services,
     smoke::{self, free_loopback_addr, target_dir, wait_until_listening, KillOnDrop},
     Result,
 };
@@ -339,8 +339,9 @@ impl Browser {
             .cookie
             .as_ref()
             .map(|value| format!("{COOKIE}={value}"));
-        let (status, set_cookie, body) = http_get(app.addr, path, cookie.as_deref())?;
-        if let Some(header) = set_cookie {
+        let response = http::get(app.addr, path, cookie.as_deref())?;
+        let (status, body) = (response.status, response.body.clone());
+        if let Some(header) = response.cookie(COOKIE) {
             let value = header
                 .split(';')
                 .next()
@@ -364,45 +365,6 @@ impl Browser {
             .ok_or("the browser holds no signed session cookie")?;
         Ok(format!("{prefix}{id}"))
     }
-}
-
-/// `GET path` over HTTP/1.1; the status, the `Set-Cookie` for [`COOKIE`] and the body.
-fn http_get(
-    addr: SocketAddr,
-    path: &str,
-    cookie: Option<&str>,
-) -> Result<(u16, Option<String>, String)> {
-    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| e.to_string())?;
-    let cookie_line = cookie
-        .map(|c| format!("Cookie: {c}\r\n"))
-        .unwrap_or_default();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie_line}Connection: close\r\n\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| e.to_string())?;
-    let mut raw = String::new();
-    stream
-        .read_to_string(&mut raw)
-        .map_err(|e| format!("read from {addr}: {e}"))?;
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .ok_or("response without a head")?;
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .ok_or("response without a status")?;
-    let set_cookie = lines
-        .filter_map(|line| line.split_once(':'))
-        .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, value)| value.trim().to_owned())
-        .find(|value| value.starts_with(&format!("{COOKIE}=")));
-    Ok((status, set_cookie, body.to_owned()))
 }
 
 /// Just enough of a Redis client (RESP2 over TCP) to look at keys and clean up.

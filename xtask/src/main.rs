@@ -16,6 +16,7 @@ mod bench_http;
 mod bench_memory;
 mod ci;
 mod cmd;
+mod http;
 mod interop;
 mod services;
 mod smoke;

@@ -3,14 +3,13 @@
 //! port (actix-web), which proves the session started on axum continues there.
 
 use std::{
-    io::{Read, Write},
     net::{SocketAddr, TcpListener, TcpStream},
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use crate::{ci::cargo, cmd, Result};
+use crate::{ci::cargo, cmd, http, Result};
 
 /// Every example that serves the reference app.
 pub(crate) const EXAMPLES: &[&str] = &[
@@ -71,13 +70,21 @@ fn smoke(example: &str, first: SocketAddr, second: SocketAddr) -> Result {
     wait_until_listening(first, example)?;
     wait_until_listening(second, example)?;
 
-    let (status, set_cookie, body) = get(first, None)?;
-    let cookie = set_cookie
+    let first_visit = http::get(first, "/", None)?;
+    let cookie = first_visit
+        .set_cookies
+        .first()
         .and_then(|header| header.split(';').next().map(str::to_owned))
         .ok_or_else(|| format!("{example}: first GET / sent no Set-Cookie"))?;
-    expect(example, 1, status, &body, "count=0")?;
-    let (status, _, body) = get(second, Some(&cookie))?;
-    expect(example, 2, status, &body, "count=1")
+    expect(example, 1, first_visit.status, &first_visit.body, "count=0")?;
+    let second_visit = http::get(second, "/", Some(&cookie))?;
+    expect(
+        example,
+        2,
+        second_visit.status,
+        &second_visit.body,
+        "count=1",
+    )
 }
 
 fn expect(example: &str, visit: u32, status: u16, body: &str, wanted: &str) -> Result {
@@ -121,38 +128,4 @@ pub(crate) fn wait_until_listening(addr: SocketAddr, example: &str) -> Result {
         std::thread::sleep(Duration::from_millis(100));
     }
     Err(format!("{example} did not listen on {addr} within 30 s"))
-}
-
-/// `GET /` over HTTP/1.1; returns the status, the first `Set-Cookie` and the body.
-pub(crate) fn get(addr: SocketAddr, cookie: Option<&str>) -> Result<(u16, Option<String>, String)> {
-    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| e.to_string())?;
-    let cookie_line = cookie
-        .map(|c| format!("Cookie: {c}\r\n"))
-        .unwrap_or_default();
-    let request =
-        format!("GET / HTTP/1.1\r\nHost: {addr}\r\n{cookie_line}Connection: close\r\n\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| e.to_string())?;
-    let mut raw = String::new();
-    stream
-        .read_to_string(&mut raw)
-        .map_err(|e| format!("read from {addr}: {e}"))?;
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .ok_or("response without a head")?;
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .ok_or("response without a status")?;
-    let set_cookie = lines
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, value)| value.trim().to_owned());
-    Ok((status, set_cookie, body.to_owned()))
 }
