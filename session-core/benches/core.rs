@@ -125,5 +125,42 @@ fn requests(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, signing, memory_store, requests);
+/// The pieces the HTTP profile shows on every request: reading the signed cookie, and the
+/// record's JSON both ways (the memory store and Redis keep the JSON).
+fn hot_path_pieces(c: &mut Criterion) {
+    let config = SessionConfig::builder()
+        .secret(SECRET)
+        .build()
+        .expect("config");
+    let manager = SessionManager::new(MemoryStore::new(), config);
+    let keyring = Keyring::new([Secret::from(SECRET)]).expect("secret");
+    let header = format!(
+        "theme=dark; connect.sid={}; _ga=GA1.2.3",
+        keyring
+            .sign(ID)
+            .replace(':', "%3A")
+            .replace('/', "%2F")
+            .replace('+', "%2B")
+    );
+    c.bench_function("cookie parse + verify", |b| {
+        b.iter(|| {
+            let request = manager.begin([header.as_bytes()], RequestFacts::plain_http());
+            black_box(request.verified_cookie_id()).expect("verified")
+        })
+    });
+    let mut data = serde_json::Map::new();
+    data.insert("count".into(), 41.into());
+    let mut record = Record::new(data);
+    record.cookie.original_max_age = Some(1_800_000);
+    record.cookie.expires = Some(SystemTime::now() + Duration::from_secs(1800));
+    let json = record.to_json().expect("encode");
+    c.bench_function("record encode (visit counter)", |b| {
+        b.iter(|| black_box(&record).to_json())
+    });
+    c.bench_function("record decode (visit counter)", |b| {
+        b.iter(|| Record::from_json(black_box(&json)))
+    });
+}
+
+criterion_group!(benches, signing, memory_store, requests, hot_path_pieces);
 criterion_main!(benches);

@@ -68,7 +68,7 @@ pub use record::{CookieData, Record, RESERVED_KEYS};
 pub use request::RequestSession;
 pub use session::Session;
 pub use signing::{Keyring, Secret};
-pub use store::{Created, Loaded, MemoryStore, Store};
+pub use store::{Created, Lifetimes, Loaded, MemoryStore, Store};
 
 /// Re-exported so that stores and adapters name the same trait macro version.
 pub use async_trait::async_trait;

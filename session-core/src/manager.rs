@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::SystemTime};
 
-use crate::{cookie_header, RequestSession, SessionConfig, Store};
+use crate::{cookie_header, Lifetimes, RequestSession, SessionConfig, Store};
 
 /// The session machinery of one app: a validated [`SessionConfig`] and a [`Store`].
 /// Cheap to clone; every adapter layer holds one, and two adapters may share one (and so the
@@ -35,6 +35,11 @@ pub(crate) struct ManagerInner {
 }
 
 impl ManagerInner {
+    /// What a touch gives loaded records, for [`Store::load_and_touch`].
+    pub(crate) fn lifetimes(&self) -> Lifetimes {
+        Lifetimes::new(self.config.max_age(), self.config.browser_session_ttl)
+    }
+
     /// When the store may forget a session whose cookie expires at `expires`: then, or after
     /// the browser-session TTL for a cookie without expiry (connect-redis's rule).
     pub(crate) fn store_deadline(

@@ -79,8 +79,11 @@ impl RequestSession {
         let manager = &self.inner.manager;
         let cookie_id = self.verified_cookie_id();
         if let Some(id) = &cookie_id {
-            let browser_ttl = manager.config.browser_session_ttl;
-            if let Some(loaded) = manager.store.load_and_touch(id, browser_ttl).await? {
+            if let Some(loaded) = manager
+                .store
+                .load_and_touch(id, manager.lifetimes())
+                .await?
+            {
                 return Ok(Session::loaded(
                     manager.clone(),
                     id.clone(),
@@ -93,7 +96,21 @@ impl RequestSession {
         Session::generate(manager.clone(), cookie_id, self.inner.secure)
     }
 
-    fn verified_cookie_id(&self) -> Option<SessionId> {
+    /// The session id the request's cookie names, when the cookie decodes and its signature
+    /// verifies with one of the secrets; `None` otherwise. The store is not asked, so the
+    /// session may no longer exist. Useful to key other per-session state (a WebSocket
+    /// upgrade, a rate limiter) without loading the session.
+    ///
+    /// ```
+    /// use session_core::{MemoryStore, RequestFacts, SessionConfig, SessionManager};
+    ///
+    /// let config = SessionConfig::builder().secret("a secret of at least thirty-two bytes!").build()?;
+    /// let manager = SessionManager::new(MemoryStore::new(), config);
+    /// let tampered = manager.begin([&b"connect.sid=s%3Aabc.forged"[..]], RequestFacts::plain_http());
+    /// assert_eq!(tampered.verified_cookie_id(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verified_cookie_id(&self) -> Option<SessionId> {
         let raw = self.inner.cookie.as_deref()?;
         let value = cookie_header::decode_value(raw)?;
         let Some((id, key_index)) = self.inner.manager.config.keyring.verify_with_index(&value)

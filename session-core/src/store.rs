@@ -51,6 +51,61 @@ impl Loaded {
     }
 }
 
+/// The lifetimes a touch gives loaded records, for [`Store::load_and_touch`]: what the end of
+/// a read-only request would touch with.
+///
+/// ```
+/// use std::time::Duration;
+/// use session_core::{Lifetimes, Record};
+///
+/// let lifetimes = Lifetimes::new(Some(Duration::from_secs(1800)), Duration::from_secs(86_400));
+/// assert_eq!(lifetimes.usual(), Duration::from_secs(1800));
+///
+/// let mut record = Record::new(Default::default());
+/// record.cookie.original_max_age = Some(60_000);
+/// assert_eq!(lifetimes.of(&record), Some(Duration::from_secs(60)));
+/// record.cookie.original_max_age = None; // a browser-session cookie
+/// assert_eq!(lifetimes.of(&record), Some(Duration::from_secs(86_400)));
+/// record.cookie.original_max_age = Some(0); // already over: nothing to extend
+/// assert_eq!(lifetimes.of(&record), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Lifetimes {
+    /// The configured cookie `maxAge`: the `originalMaxAge` most records carry. `None` when
+    /// sessions are browser-session cookies.
+    pub max_age: Option<Duration>,
+    /// How long a record without `originalMaxAge` (a browser-session cookie) is kept.
+    pub browser_session_ttl: Duration,
+}
+
+impl Lifetimes {
+    /// The configured `maxAge` and browser-session TTL.
+    pub fn new(max_age: Option<Duration>, browser_session_ttl: Duration) -> Self {
+        Self {
+            max_age,
+            browser_session_ttl,
+        }
+    }
+
+    /// The lifetime most records get from a touch, before the record is read: the configured
+    /// `maxAge`, or the browser-session TTL when there is none.
+    pub fn usual(&self) -> Duration {
+        self.max_age.unwrap_or(self.browser_session_ttl)
+    }
+
+    /// The lifetime a touch now gives `record`: its own `originalMaxAge`, or the
+    /// browser-session TTL when it has none; `None` when its `originalMaxAge` is zero (there
+    /// is nothing to extend).
+    pub fn of(&self, record: &Record) -> Option<Duration> {
+        match record.cookie.original_max_age {
+            None => Some(self.browser_session_ttl),
+            Some(0) => None,
+            Some(ms) => Some(Duration::from_millis(ms)),
+        }
+    }
+}
+
 /// A session store: a map from [`SessionId`] to [`Record`] whose entries expire.
 ///
 /// Every method is a single, independent operation; the session layer decides which to call
@@ -95,16 +150,16 @@ pub trait Store: Send + Sync + 'static {
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
 
     /// Loads a live record and, in the same operation, may move its expiry as the end of a
-    /// read-only request would: to `now + cookie.originalMaxAge`, or `now +
-    /// browser_session_ttl` for a browser-session record (no `originalMaxAge`). A store whose
-    /// backend is remote overrides this to save that request's second round trip (Redis: one
-    /// script); it must then say so with [`Loaded::touched`]. The default only loads.
+    /// read-only request would: to now + [`lifetimes.of(record)`](Lifetimes::of). A store
+    /// whose backend is remote overrides this to save that request's second round trip
+    /// (Redis: one `GETEX`); it must then say so with [`Loaded::touched`]. The default only
+    /// loads.
     async fn load_and_touch(
         &self,
         id: &SessionId,
-        browser_session_ttl: Duration,
+        lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
-        let _ = browser_session_ttl;
+        let _ = lifetimes;
         Ok(self.load(id).await?.map(Loaded::untouched))
     }
 }
@@ -144,8 +199,8 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     async fn load_and_touch(
         &self,
         id: &SessionId,
-        browser_session_ttl: Duration,
+        lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
-        (**self).load_and_touch(id, browser_session_ttl).await
+        (**self).load_and_touch(id, lifetimes).await
     }
 }

@@ -9,6 +9,7 @@
 //! | save | `SET key value EX ttl`, `ttl = ceil((expires - now) / 1000 ms)`; a ttl `<= 0` is `DEL key` |
 //! | create | `SET key value NX EX ttl`: atomic, two new sessions never share an id |
 //! | touch | `EXPIRE key ttl` only: the stored `cookie.expires` goes stale, the Redis TTL is the truth |
+//! | load of a read-only request | `GETEX key EX ttl`: the load and the touch in one command (connect-redis sends `GET`, then `EXPIRE`); Redis 6.2 or later, else `GET` and `EXPIRE` |
 //! | destroy | `DEL key` |
 //!
 //! # Example

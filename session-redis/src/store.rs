@@ -2,17 +2,20 @@
 
 use std::{
     future::Future,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use async_trait::async_trait;
 use fred::{
     error::Error as ClientError,
-    prelude::{Client, ClientLike, KeysInterface, LuaInterface},
-    types::{config::Options, scripts::Script, Expiration, SetOptions, Value},
+    prelude::{Client, ClientLike, KeysInterface},
+    types::{config::Options, CustomCommand, Expiration, SetOptions, Value},
 };
-use session_core::{Created, Loaded, Record, SessionId, Store, StoreError};
+use session_core::{Created, Lifetimes, Loaded, Record, SessionId, Store, StoreError};
 use tokio::task::JoinHandle;
 
 use crate::{
@@ -23,32 +26,13 @@ use crate::{
 /// How often a call re-checks a connection that is not up.
 const CONNECT_POLL: Duration = Duration::from_millis(10);
 
-/// `GET` and, when the session is there, `EXPIRE` it for its own lifetime: what a read-only
-/// request needs, in one round trip. The TTL is `ceil(cookie.originalMaxAge / 1000)`, or
-/// `ARGV[1]` (the browser-session TTL) when `originalMaxAge` is not a number; a lifetime of
-/// zero or less is left to the caller. Replies `nil`, or `{value, touched}`.
-const LOAD_AND_TOUCH: &str = r#"
-local value = redis.call('GET', KEYS[1])
-if not value then return false end
-local ttl = tonumber(ARGV[1])
-local ok, session = pcall(cjson.decode, value)
-if ok and type(session) == 'table' and type(session.cookie) == 'table' then
-  local max_age = session.cookie.originalMaxAge
-  if type(max_age) == 'number' then
-    if max_age <= 0 then return {value, 0} end
-    ttl = math.ceil(max_age / 1000)
-  end
-end
-redis.call('EXPIRE', KEYS[1], ttl)
-return {value, 1}
-"#;
-
 /// A [`Store`] in Redis that is byte-compatible with connect-redis: key `prefix + id`, value
 /// the session JSON of [`Record::to_json`], `SET key value EX ttl` with
 /// `ttl = ceil((expires_at - now) / 1 s)`, `SET NX EX` to create, `EXPIRE` to touch, `DEL`
 /// to destroy. The Redis TTL is the truth: a `cookie.expires` left stale by a touch is not
 /// an expiry. A read-only request costs one round trip: its load and touch are one
-/// `EVALSHA` of a small script (`GET`, then `EXPIRE` for the session's own lifetime).
+/// `GETEX key EX ttl` (Redis 6.2 or later; older servers get a `GET`, and the touch at the end
+/// of the request).
 ///
 /// Cheap to clone: clones share one multiplexed connection. The connection is made in the
 /// background and remade after every failure, so the store can be built while Redis is down;
@@ -64,7 +48,8 @@ pub struct RedisStore {
 
 pub(crate) struct Inner {
     client: Client,
-    load_and_touch: Script,
+    /// Whether the server knows `GETEX` (Redis 6.2+): cleared on its first "unknown command".
+    getex: AtomicBool,
     prefix: String,
     timeout: Duration,
     connect_wait: Duration,
@@ -83,7 +68,7 @@ impl Inner {
     ) -> Self {
         Self {
             client,
-            load_and_touch: Script::from_lua(LOAD_AND_TOUCH),
+            getex: AtomicBool::new(true),
             prefix,
             timeout,
             connect_wait,
@@ -238,54 +223,63 @@ impl Store for RedisStore {
         value.map(decode).transpose()
     }
 
-    /// One `EVALSHA` of a script that does `GET key` then `EXPIRE key ttl` (see
-    /// `LOAD_AND_TOUCH`), so a read-only request costs one round trip. The script is loaded
-    /// on first use and again after a server restart (`NOSCRIPT`).
+    /// `GETEX key EX ttl` with the usual lifetime ([`Lifetimes::usual`]): the load and the
+    /// touch of a read-only request in one command. A record that carries another lifetime
+    /// (its own `originalMaxAge`) then gets its own `EXPIRE` too, so no record keeps a lifetime
+    /// it did not ask for. On a server older than Redis 6.2 (no `GETEX`) this is a `GET`, and
+    /// the request's end touches as usual.
     async fn load_and_touch(
         &self,
         id: &SessionId,
-        browser_session_ttl: Duration,
+        lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
+        if !self.inner.getex.load(Ordering::Relaxed) {
+            return Ok(self.load(id).await?.map(Loaded::untouched));
+        }
         let key = self.key(id);
-        let browser_ttl = i64::try_from(browser_session_ttl.as_secs().max(1)).unwrap_or(i64::MAX);
-        let script = &self.inner.load_and_touch;
-        let reply: Value = self
+        let usual = ttl_of(lifetimes.usual());
+        let getex = &self.inner.getex;
+        let (value, touched): (Option<Vec<u8>>, bool) = self
             .call(|client, options| async move {
                 let client = client.with_options(&options);
-                let sha = script.sha1().clone();
-                match client.evalsha(sha.clone(), key.clone(), browser_ttl).await {
-                    Err(error) if error.details().starts_with("NOSCRIPT") => {
-                        client.script_load::<(), _>(LOAD_AND_TOUCH).await?;
-                        client.evalsha(sha, key, browser_ttl).await
+                let command = CustomCommand::new_static("GETEX", None::<u16>, false);
+                let args = vec![
+                    Value::from(key.as_str()),
+                    Value::from("EX"),
+                    Value::from(usual),
+                ];
+                match client.custom(command, args).await {
+                    Err(error) if is_unknown_command(&error) => {
+                        tracing::info!("redis has no GETEX (before 6.2): loading with GET");
+                        getex.store(false, Ordering::Relaxed);
+                        Ok((client.get(key).await?, false))
                     }
-                    reply => reply,
+                    reply => reply.map(|value| (value, true)),
                 }
             })
             .await?;
-        match reply {
-            Value::Null => Ok(None),
-            Value::Array(mut parts) if parts.len() == 2 => {
-                let touched = matches!(parts[1], Value::Integer(1));
-                let bytes = match parts.swap_remove(0) {
-                    Value::Bytes(bytes) => bytes.to_vec(),
-                    Value::String(text) => text.as_bytes().to_vec(),
-                    other => {
-                        return Err(StoreError::corrupt(format!(
-                            "unexpected script reply {other:?}"
-                        )))
-                    }
-                };
-                let record = decode(bytes)?;
-                Ok(Some(if touched {
-                    Loaded::touched(record)
-                } else {
-                    Loaded::untouched(record)
-                }))
-            }
-            other => Err(StoreError::corrupt(format!(
-                "unexpected script reply {other:?}"
-            ))),
+        let Some(record) = value.map(decode).transpose()? else {
+            return Ok(None);
+        };
+        if !touched {
+            return Ok(Some(Loaded::untouched(record)));
         }
+        Ok(Some(match lifetimes.of(&record).map(ttl_of) {
+            Some(own) if own == usual => Loaded::touched(record),
+            Some(own) => {
+                let key = self.key(id);
+                self.call(|client, options| async move {
+                    client
+                        .with_options(&options)
+                        .expire::<i64, _>(key, own, None)
+                        .await
+                })
+                .await?;
+                Loaded::touched(record)
+            }
+            // Its lifetime is over: the request's end deletes it.
+            None => Loaded::untouched(record),
+        }))
     }
 
     /// `SET key value NX EX ttl`.
@@ -370,6 +364,19 @@ impl Store for RedisStore {
         .await
         .map(drop)
     }
+}
+
+/// A lifetime in whole seconds, rounded up, as connect-redis turns `originalMaxAge` into a TTL.
+fn ttl_of(lifetime: Duration) -> i64 {
+    i64::try_from(lifetime.as_millis().div_ceil(1000)).unwrap_or(i64::MAX)
+}
+
+/// Whether the server refused a command it does not know (`GETEX` before Redis 6.2).
+fn is_unknown_command(error: &ClientError) -> bool {
+    error
+        .details()
+        .to_ascii_lowercase()
+        .contains("unknown command")
 }
 
 /// A stored value as a record.

@@ -880,6 +880,45 @@ fn render(rows: &[Row], context: &Context<'_>) -> String {
     }
 
     out.push_str(
+        "\n### CPU per request, in microseconds\n\n\
+         The server's CPU time per request (its cores ÷ requests/s), then in brackets what it \
+         spends beyond its framework's bare server in the same scenario: the session layer's \
+         own cost, which no load generator sharing the machine distorts. For the Redis servers, \
+         `+ R` is Redis's CPU time per request.\n\n\
+         | server | new visitor | returning visitor | returning pool |\n\
+         |---|---:|---:|---:|\n",
+    );
+    let per_request = |outcome: &Outcome| -> (f64, f64) {
+        let rps = outcome.measure.requests_per_sec.max(1.0);
+        (
+            outcome.measure.cpu.server * 1e6 / rps,
+            outcome.measure.cpu.redis * 1e6 / rps,
+        )
+    };
+    for server in &servers {
+        let _ = write!(out, "| {server} |");
+        for scenario in Scenario::ALL {
+            let cell = match find(server, scenario) {
+                None => "–".to_owned(),
+                Some(outcome) => {
+                    let (server_us, redis_us) = per_request(outcome);
+                    let mut cell = format!("{server_us:.1}");
+                    let bare = find(&format!("{}-bare", framework(server)), scenario);
+                    if let Some(bare) = bare.filter(|_| !server.ends_with("-bare")) {
+                        let _ = write!(cell, " (+{:.1})", server_us - per_request(bare).0);
+                    }
+                    if needs_redis(server) {
+                        let _ = write!(cell, " + R {redis_us:.1}");
+                    }
+                    cell
+                }
+            };
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
+    }
+
+    out.push_str(
         "\n### Every run\n\n\
          | server | scenario | requests/s | × bare | p99 | peak RSS | CPU: server / Redis / others | notes |\n\
          |---|---|---:|---:|---:|---:|---:|---|\n",

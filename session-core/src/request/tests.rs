@@ -390,7 +390,7 @@ impl crate::Store for TouchingOnLoad {
     async fn load_and_touch(
         &self,
         id: &crate::SessionId,
-        _browser_session_ttl: Duration,
+        _lifetimes: crate::Lifetimes,
     ) -> Result<Option<crate::Loaded>, StoreError> {
         Ok(self.0.load(id).await?.map(crate::Loaded::touched))
     }

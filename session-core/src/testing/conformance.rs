@@ -16,7 +16,7 @@ use std::{
 
 use serde_json::{json, Map, Value};
 
-use crate::{Created, Record, SessionId, Store};
+use crate::{Created, Lifetimes, Record, SessionId, Store};
 
 /// Expiry used by the expiry checks; stores with one-second resolution (Redis `EX`) round up.
 const SHORT: Duration = Duration::from_millis(2_000);
@@ -233,30 +233,45 @@ pub async fn an_expired_id_can_be_created_again(store: &impl Store) {
 }
 
 /// `load_and_touch` returns what `load` would, and a store that says it touched really moved
-/// the expiry to the record's own lifetime.
+/// the expiry to the record's own lifetime: the usual one, or another the record carries
+/// (which must not get the usual lifetime instead).
 pub async fn load_and_touch_says_truly_whether_it_touched(store: &impl Store) {
-    let id = fresh_id();
+    let lifetimes = Lifetimes::new(Some(Duration::from_secs(3600)), Duration::from_secs(86_400));
+    let (usual, short) = (fresh_id(), fresh_id());
     let written = record(json!({"kept": true}));
-    store
-        .save(&id, &written, SystemTime::now() + SHORT)
-        .await
-        .expect("save");
+    let mut short_lived = record(json!({"short": true}));
+    short_lived.cookie.original_max_age = Some(u64::try_from(SHORT.as_millis()).expect("ms"));
+    for (id, record) in [(&usual, &written), (&short, &short_lived)] {
+        store
+            .save(id, record, SystemTime::now() + SHORT)
+            .await
+            .expect("save");
+    }
     let loaded = store
-        .load_and_touch(&id, Duration::from_secs(3600))
+        .load_and_touch(&usual, lifetimes)
         .await
         .expect("load_and_touch")
         .expect("record present");
     assert_eq!(loaded.record.data, written.data);
+    let loaded_short = store
+        .load_and_touch(&short, lifetimes)
+        .await
+        .expect("load_and_touch")
+        .expect("record present");
+    assert_eq!(loaded_short.record.data, short_lived.data);
+    tokio::time::sleep(PAST_SHORT).await;
     if loaded.touched {
-        tokio::time::sleep(PAST_SHORT).await;
         assert!(
-            store.load(&id).await.expect("load").is_some(),
+            store.load(&usual).await.expect("load").is_some(),
             "claimed a touch it did not do"
         );
     }
-    let missing = store
-        .load_and_touch(&fresh_id(), Duration::from_secs(3600))
-        .await;
+    assert_eq!(
+        store.load(&short).await.expect("load"),
+        None,
+        "a record with its own short lifetime outlived it"
+    );
+    let missing = store.load_and_touch(&fresh_id(), lifetimes).await;
     assert_eq!(missing.expect("load_and_touch"), None);
-    store.delete(&id).await.expect("delete");
+    store.delete(&usual).await.expect("delete");
 }

@@ -3,12 +3,12 @@ use std::{
         atomic::{AtomicBool, Ordering},
         Arc,
     },
-    time::{Duration, SystemTime},
+    time::SystemTime,
 };
 
 use async_trait::async_trait;
 
-use crate::{Created, Loaded, Record, SessionId, Store, StoreError};
+use crate::{Created, Lifetimes, Loaded, Record, SessionId, Store, StoreError};
 
 /// Wraps a store and, while [`set_failing`](Self::set_failing) is on, fails every call with
 /// [`StoreError::Unavailable`] without reaching the inner store. Clones share the switch.
@@ -81,9 +81,9 @@ impl<S: Store> Store for FlakyStore<S> {
     async fn load_and_touch(
         &self,
         id: &SessionId,
-        browser_session_ttl: Duration,
+        lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
         self.check()?;
-        self.inner.load_and_touch(id, browser_session_ttl).await
+        self.inner.load_and_touch(id, lifetimes).await
     }
 }

@@ -1,11 +1,11 @@
 use std::{
     sync::{Arc, Mutex},
-    time::{Duration, SystemTime},
+    time::SystemTime,
 };
 
 use async_trait::async_trait;
 
-use crate::{Created, Loaded, Record, SessionId, Store, StoreError};
+use crate::{Created, Lifetimes, Loaded, Record, SessionId, Store, StoreError};
 
 /// One call made to a [`RecordingStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,10 +129,10 @@ impl<S: Store> Store for RecordingStore<S> {
     async fn load_and_touch(
         &self,
         id: &SessionId,
-        browser_session_ttl: Duration,
+        lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
         self.record(StoreCall::Load(id.clone()));
-        let loaded = self.inner.load_and_touch(id, browser_session_ttl).await?;
+        let loaded = self.inner.load_and_touch(id, lifetimes).await?;
         if loaded.as_ref().is_some_and(|loaded| loaded.touched) {
             self.record(StoreCall::Touch(id.clone()));
         }

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use fred::prelude::{Client, KeysInterface};
 use serde_json::{json, Value};
-use session_core::{Created, Record, SameSite, SessionId, Store, StoreError};
+use session_core::{Created, Lifetimes, Record, SameSite, SessionId, Store, StoreError};
 
 use crate::support::{admin, clean, new_id, shared_url, store, unique_prefix, PrivateRedis};
 
@@ -242,70 +242,104 @@ async fn touch_sends_expire_and_never_set() {
     assert_eq!(ttl.trim(), ":60");
 }
 
-/// A read-only request's load and touch are one `EVALSHA` (one round trip): the TTL becomes
-/// the session's own lifetime (`originalMaxAge`), or the browser-session TTL without one, and
-/// the value is not rewritten.
+/// A read-only request's load and touch are one `GETEX` (one round trip) when the session has
+/// the usual lifetime; a session with its own lifetime (or a browser-session one) also gets
+/// its own `EXPIRE`. The value is never rewritten.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_and_touch_is_one_round_trip() {
     let Some(redis) = PrivateRedis::start("load_and_touch_is_one_round_trip") else {
         return;
     };
     let store = store(&redis.url(), "sess:");
-    let (remembered, browser) = (id(), id());
+    let (usual, own, browser) = (id(), id(), id());
     let mut record = Record::new(json!({"n": 1}).as_object().cloned().expect("object"));
-    record.cookie.original_max_age = Some(600_000);
     let soon = SystemTime::now() + Duration::from_secs(30);
-    store.save(&remembered, &record, soon).await.expect("save");
+    record.cookie.original_max_age = Some(600_000);
+    store.save(&usual, &record, soon).await.expect("save");
+    record.cookie.original_max_age = Some(120_000);
+    store.save(&own, &record, soon).await.expect("save");
     record.cookie.original_max_age = None;
     store.save(&browser, &record, soon).await.expect("save");
     let key = |id: &SessionId| format!("sess:{}", id.as_str());
-    let before = redis.command(&["GET", &key(&remembered)]);
+    let before = redis.command(&["GET", &key(&usual)]);
+    let lifetimes = Lifetimes::new(Some(Duration::from_secs(600)), Duration::from_secs(86_400));
 
-    // The first call may load the script; count from the second on.
-    let day = Duration::from_secs(86_400);
-    store
-        .load_and_touch(&remembered, day)
-        .await
-        .expect("load and touch");
     redis.command(&["CONFIG", "RESETSTAT"]);
     let loaded = store
-        .load_and_touch(&remembered, day)
+        .load_and_touch(&usual, lifetimes)
         .await
-        .expect("load and touch");
-    let loaded = loaded.expect("present");
+        .expect("load and touch")
+        .expect("present");
     assert!(loaded.touched);
     assert_eq!(loaded.record.data["n"], 1);
-    assert_eq!(redis.calls("evalsha"), 1, "one round trip");
+    assert_eq!(redis.calls("getex"), 1, "one command");
     assert_eq!(
-        (redis.calls("get"), redis.calls("expire")),
-        (1, 1),
-        "both inside the script"
+        (
+            redis.calls("get"),
+            redis.calls("expire"),
+            redis.calls("set")
+        ),
+        (0, 0, 0)
     );
-    assert_eq!(redis.calls("set"), 0);
-    assert_eq!(redis.command(&["TTL", &key(&remembered)]).trim(), ":600");
+    assert_eq!(redis.command(&["TTL", &key(&usual)]).trim(), ":600");
     assert_eq!(
-        redis.command(&["GET", &key(&remembered)]),
+        redis.command(&["GET", &key(&usual)]),
         before,
         "value not rewritten"
     );
 
+    redis.command(&["CONFIG", "RESETSTAT"]);
     let loaded = store
-        .load_and_touch(&browser, day)
+        .load_and_touch(&own, lifetimes)
+        .await
+        .expect("load and touch");
+    assert!(loaded.expect("present").touched);
+    assert_eq!((redis.calls("getex"), redis.calls("expire")), (1, 1));
+    assert_eq!(redis.command(&["TTL", &key(&own)]).trim(), ":120");
+
+    let loaded = store
+        .load_and_touch(&browser, lifetimes)
         .await
         .expect("load and touch");
     assert!(loaded.expect("present").touched);
     assert_eq!(redis.command(&["TTL", &key(&browser)]).trim(), ":86400");
 
     assert_eq!(
-        store.load_and_touch(&id(), day).await.expect("missing"),
+        store
+            .load_and_touch(&id(), lifetimes)
+            .await
+            .expect("missing"),
         None
     );
+}
 
-    // After a restart the server has forgotten the script; it is loaded again.
-    redis.command(&["SCRIPT", "FLUSH"]);
-    let again = store
-        .load_and_touch(&remembered, day)
+/// A server without `GETEX` (before Redis 6.2, here: renamed away) still loads; the store
+/// says it did not touch, so the request's end does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_and_touch_without_getex_loads_untouched() {
+    let Some(redis) = PrivateRedis::start_with(
+        "load_and_touch_without_getex_loads_untouched",
+        &["--rename-command", "GETEX", ""],
+    ) else {
+        return;
+    };
+    let store = store(&redis.url(), "sess:");
+    let id = id();
+    let mut record = Record::new(json!({"n": 2}).as_object().cloned().expect("object"));
+    record.cookie.original_max_age = Some(600_000);
+    store
+        .save(&id, &record, SystemTime::now() + Duration::from_secs(30))
         .await
-        .expect("after SCRIPT FLUSH");
-    assert!(again.expect("present").touched);
+        .expect("save");
+    let lifetimes = Lifetimes::new(Some(Duration::from_secs(600)), Duration::from_secs(86_400));
+    for _ in 0..2 {
+        let loaded = store
+            .load_and_touch(&id, lifetimes)
+            .await
+            .expect("load")
+            .expect("present");
+        assert!(!loaded.touched);
+        assert_eq!(loaded.record.data["n"], 2);
+    }
+    assert_eq!(redis.calls("get"), 2, "GET after the first refusal");
 }

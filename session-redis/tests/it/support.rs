@@ -104,6 +104,8 @@ pub(crate) struct PrivateRedis {
     /// Its port.
     pub(crate) port: u16,
     child: Option<Child>,
+    /// Extra `redis-server` arguments (e.g. `--rename-command`).
+    args: Vec<String>,
 }
 
 impl PrivateRedis {
@@ -123,12 +125,21 @@ impl PrivateRedis {
         Some(Self {
             port: unique_free_port(),
             child: None,
+            args: Vec::new(),
         })
     }
 
     /// A running private server, or `None` (with a notice) without `redis-server`.
     pub(crate) fn start(test: &str) -> Option<Self> {
         let mut redis = Self::reserve(test)?;
+        redis.restart();
+        Some(redis)
+    }
+
+    /// A running private server started with extra arguments, or `None` as [`Self::start`].
+    pub(crate) fn start_with(test: &str, args: &[&str]) -> Option<Self> {
+        let mut redis = Self::reserve(test)?;
+        redis.args = args.iter().map(|arg| (*arg).to_owned()).collect();
         redis.restart();
         Some(redis)
     }
@@ -146,6 +157,7 @@ impl PrivateRedis {
             let mut child = Command::new("redis-server")
                 .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no"])
+                .args(&self.args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
