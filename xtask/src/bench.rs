@@ -54,7 +54,8 @@ fn results_path() -> PathBuf {
 const RESULTS_TITLE: &str = "# Benchmark results\n\n\
 Written by `cargo xtask bench http` (every section) and `cargo xtask bench memory` (the memory\n\
 section only). The servers are `bench/src/bin/bench-server/`, the memory benchmark\n\
-`bench/src/bin/bench-memory.rs`, the driver `xtask/src/bench_http.rs`.\n";
+`bench/src/bin/bench-memory.rs`, the driver `xtask/src/bench_http.rs`; the in-process requests\n\
+for an instruction profile `bench/src/bin/bench-requests.rs`.\n";
 
 /// Replaces the section `name` of `bench/RESULTS.md` (between `<!-- name:begin -->` and
 /// `<!-- name:end -->`) with `text`, or appends it; creates the file when it is missing.

@@ -1,0 +1,95 @@
+//! In-process requests for a profiler: `bench-requests bare|new|returning [N]` sends `N`
+//! (default 10 000) `GET /` through the axum router, with no network, so that an instruction
+//! profile shows the session layer's own cost:
+//!
+//! ```text
+//! cargo build --release -p session-bench --bin bench-requests
+//! valgrind --tool=callgrind target/release/bench-requests returning 10000
+//! callgrind_annotate --inclusive=yes callgrind.out.<pid>
+//! ```
+//!
+//! `bare` is the router without sessions (the same body), `new` a request without a cookie
+//! (creates and stores a session), `returning` one with a valid cookie (loads, increments and
+//! saves it): the scenarios of `cargo xtask bench http`, minus the sockets.
+
+use std::{process::ExitCode, time::Duration};
+
+use axum::{body::Body, http::Request, routing::get, Router};
+use example_common::routes;
+use session_axum::{Session, SessionError, SessionLayer};
+use session_core::{MemoryStore, SessionConfig, SessionManager};
+use tower::ServiceExt;
+
+const DEFAULT_REQUESTS: usize = 10_000;
+const USAGE: &str = "usage: bench-requests bare|new|returning [N]";
+
+/// The settings of `bench-server`'s servers: a signed cookie with a 30-minute `Max-Age`.
+const SECRET: &str = "bench secret, at least thirty-two bytes long";
+const SESSION_TTL: Duration = Duration::from_secs(30 * 60);
+
+async fn visit(session: Session) -> Result<String, SessionError> {
+    Ok(routes::visit(&session)?.body)
+}
+
+fn request(cookie: Option<&str>) -> Request<Body> {
+    let builder = Request::get("/");
+    let builder = match cookie {
+        Some(cookie) => builder.header("cookie", cookie),
+        None => builder,
+    };
+    builder.body(Body::empty()).expect("a valid request")
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (scenario, count) = match args.as_slice() {
+        [scenario] => (scenario.as_str(), Ok(DEFAULT_REQUESTS)),
+        [scenario, n] => (scenario.as_str(), n.parse().map_err(|_| ())),
+        _ => ("", Err(())),
+    };
+    let (Ok(count), true) = (count, ["bare", "new", "returning"].contains(&scenario)) else {
+        eprintln!("{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let config = SessionConfig::builder()
+        .secret(SECRET)
+        .max_age(Some(SESSION_TTL))
+        .build()
+        .expect("a valid configuration");
+    let sessions = Router::new()
+        .route("/", get(visit))
+        .layer(SessionLayer::new(SessionManager::new(
+            MemoryStore::new(),
+            config,
+        )));
+    let bare: Router = Router::new().route("/", get(|| async { "count=0" }));
+    runtime.block_on(async {
+        let first = sessions
+            .clone()
+            .oneshot(request(None))
+            .await
+            .expect("response");
+        let cookie = first.headers()["set-cookie"]
+            .to_str()
+            .expect("ASCII")
+            .split(';')
+            .next()
+            .expect("name=value")
+            .to_owned();
+        for _ in 0..count {
+            let app = if scenario == "bare" { &bare } else { &sessions };
+            let cookie = (scenario != "new").then_some(cookie.as_str());
+            let response = app
+                .clone()
+                .oneshot(request(cookie))
+                .await
+                .expect("response");
+            assert!(response.status().is_success(), "{}", response.status());
+        }
+    });
+    ExitCode::SUCCESS
+}
