@@ -39,7 +39,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `test-util` | [`testing`]: a recording store, a store that fails on demand, and the store conformance suite every store runs. Not covered by semver. |
+//! | `test-util` | the `testing` module: a recording store, a store that fails on demand, and the store conformance suite every store runs. Not covered by semver. |
 
 mod config;
 mod cookie_header;
