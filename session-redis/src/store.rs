@@ -225,9 +225,9 @@ impl Store for RedisStore {
 
     /// `GETEX key EX ttl` with the usual lifetime ([`Lifetimes::usual`]): the load and the
     /// touch of a read-only request in one command. A record that carries another lifetime
-    /// (its own `originalMaxAge`) then gets its own `EXPIRE` too, so no record keeps a lifetime
-    /// it did not ask for. On a server older than Redis 6.2 (no `GETEX`) this is a `GET`, and
-    /// the request's end touches as usual.
+    /// (its own `originalMaxAge`) is then [touched](Store::touch) for it, so no record keeps a
+    /// lifetime it did not ask for. On a server older than Redis 6.2 (no `GETEX`) this is a
+    /// [`load`](Store::load), and the request's end touches as usual.
     async fn load_and_touch(
         &self,
         id: &SessionId,
@@ -236,45 +236,33 @@ impl Store for RedisStore {
         if !self.inner.getex.load(Ordering::Relaxed) {
             return Ok(self.load(id).await?.map(Loaded::untouched));
         }
-        let key = self.key(id);
-        let usual = ttl_of(lifetimes.usual());
-        let getex = &self.inner.getex;
-        let (value, touched): (Option<Vec<u8>>, bool) = self
+        let args = vec![
+            Value::from(self.key(id)),
+            Value::from("EX"),
+            Value::from(ttl_of(lifetimes.usual())),
+        ];
+        // `None`: the server does not know GETEX.
+        let reply: Option<Option<Vec<u8>>> = self
             .call(|client, options| async move {
-                let client = client.with_options(&options);
-                let command = CustomCommand::new_static("GETEX", None::<u16>, false);
-                let args = vec![
-                    Value::from(key.as_str()),
-                    Value::from("EX"),
-                    Value::from(usual),
-                ];
-                match client.custom(command, args).await {
-                    Err(error) if is_unknown_command(&error) => {
-                        tracing::info!("redis has no GETEX (before 6.2): loading with GET");
-                        getex.store(false, Ordering::Relaxed);
-                        Ok((client.get(key).await?, false))
-                    }
-                    reply => reply.map(|value| (value, true)),
+                let getex = CustomCommand::new_static("GETEX", None::<u16>, false);
+                match client.with_options(&options).custom(getex, args).await {
+                    Err(error) if is_unknown_command(&error) => Ok(None),
+                    reply => reply.map(Some),
                 }
             })
             .await?;
+        let Some(value) = reply else {
+            tracing::info!("redis has no GETEX (before 6.2): loading with GET");
+            self.inner.getex.store(false, Ordering::Relaxed);
+            return Ok(self.load(id).await?.map(Loaded::untouched));
+        };
         let Some(record) = value.map(decode).transpose()? else {
             return Ok(None);
         };
-        if !touched {
-            return Ok(Some(Loaded::untouched(record)));
-        }
-        Ok(Some(match lifetimes.of(&record).map(ttl_of) {
-            Some(own) if own == usual => Loaded::touched(record),
+        Ok(Some(match lifetimes.of(&record) {
+            Some(own) if own == lifetimes.usual() => Loaded::touched(record),
             Some(own) => {
-                let key = self.key(id);
-                self.call(|client, options| async move {
-                    client
-                        .with_options(&options)
-                        .expire::<i64, _>(key, own, None)
-                        .await
-                })
-                .await?;
+                self.touch(id, SystemTime::now() + own).await?;
                 Loaded::touched(record)
             }
             // Its lifetime is over: the request's end deletes it.

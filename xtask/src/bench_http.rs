@@ -904,7 +904,7 @@ fn render(rows: &[Row], context: &Context<'_>) -> String {
                     let (server_us, redis_us) = per_request(outcome);
                     let mut cell = format!("{server_us:.1}");
                     let bare = find(&format!("{}-bare", framework(server)), scenario);
-                    if let Some(bare) = bare.filter(|_| !server.ends_with("-bare")) {
+                    if let Some(bare) = bare.filter(|_| !is_bare(server)) {
                         let _ = write!(cell, " (+{:.1})", server_us - per_request(bare).0);
                     }
                     if needs_redis(server) {

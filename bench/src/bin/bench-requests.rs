@@ -23,7 +23,7 @@ use tower::ServiceExt;
 const DEFAULT_REQUESTS: usize = 10_000;
 const USAGE: &str = "usage: bench-requests bare|new|returning [N]";
 
-/// The settings of `bench-server`'s servers: a signed cookie with a 30-minute `Max-Age`.
+/// The cookie `bench-server`'s servers set: signed, with a 30-minute `Max-Age`.
 const SECRET: &str = "bench secret, at least thirty-two bytes long";
 const SESSION_TTL: Duration = Duration::from_secs(30 * 60);
 
@@ -80,9 +80,9 @@ fn main() -> ExitCode {
             .next()
             .expect("name=value")
             .to_owned();
+        let app = if scenario == "bare" { &bare } else { &sessions };
+        let cookie = (scenario != "new").then_some(cookie.as_str());
         for _ in 0..count {
-            let app = if scenario == "bare" { &bare } else { &sessions };
-            let cookie = (scenario != "new").then_some(cookie.as_str());
             let response = app
                 .clone()
                 .oneshot(request(cookie))
