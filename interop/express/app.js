@@ -53,6 +53,7 @@ const redisUrl = process.env.REDIS_URL || "redis://127.0.0.1:6379";
 const prefix = process.env.REDIS_PREFIX ?? "sess:";
 
 const client = createClient({ url: redisUrl });
+const store = new RedisStore({ client, prefix });
 client.on("error", (error) => console.error(`${NAME}: redis: ${error.message}`));
 await client.connect();
 
@@ -66,7 +67,7 @@ app.get("/health", (req, res) => text(res, 200, "ok"));
 
 app.use(
   session({
-    store: new RedisStore({ client, prefix }),
+    store,
     secret: secrets,
     name: process.env.COOKIE_NAME || "connect.sid",
     cookie: { maxAge, secure },
@@ -83,7 +84,24 @@ app.get("/", (req, res) => {
   text(res, 200, `count=${req.session.count}`);
 });
 
-app.get("/peek", (req, res) => text(res, 200, `count=${req.session.count ?? "none"}`));
+// A counter's name, as the Rust reference app accepts it.
+const counterKey = (key) =>
+  typeof key === "string" && /^[A-Za-z0-9_-]{1,32}$/.test(key) && !["user", "remember"].includes(key)
+    ? key
+    : null;
+
+app.get("/peek", (req, res) => {
+  const key = req.query.key === undefined ? "count" : counterKey(req.query.key);
+  if (key === null) return text(res, 400, "invalid key");
+  text(res, 200, `${key}=${req.session[key] ?? "none"}`);
+});
+
+app.get("/bump", (req, res) => {
+  const key = counterKey(req.query.key);
+  if (key === null) return text(res, 400, "invalid key");
+  req.session[key] = (req.session[key] ?? 0) + 1;
+  text(res, 200, `${key}=${req.session[key]}`);
+});
 
 app.get("/login", (req, res, next) => {
   const user = req.query.user;
@@ -100,6 +118,23 @@ app.get("/whoami", (req, res) => text(res, 200, `user=${req.session.user ?? "non
 app.get("/logout", (req, res, next) => {
   // express-session 1.x deletes the record but leaves the browser's cookie in place.
   req.session.destroy((error) => (error ? next(error) : text(res, 200, "bye")));
+});
+
+// Node has no per-user listing: it reads every session under the prefix (connect-redis's
+// `all()`, a SCAN of `prefix*`) and destroys the user's.
+app.get("/logout-everywhere", (req, res, next) => {
+  const user = req.session.user;
+  store.all((error, sessions) => {
+    if (error) return next(error);
+    const mine = user === undefined ? [] : sessions.filter((s) => s.user === user && s.id !== req.sessionID);
+    Promise.all(mine.map((s) => store.destroy(s.id)))
+      .then(() =>
+        req.session.destroy((error) =>
+          error ? next(error) : text(res, 200, `revoked=${mine.length + 1}`),
+        ),
+      )
+      .catch(next);
+  });
 });
 
 app.get("/remember", (req, res) => {

@@ -9,7 +9,7 @@ use std::{
 use criterion::{criterion_group, criterion_main, Criterion};
 use session_core::{
     IdGenerator, Keyring, MemoryStore, Record, RequestFacts, Secret, SessionConfig, SessionId,
-    SessionManager, Store,
+    SessionManager, Store, Write,
 };
 
 const SECRET: &str = "benchmark secret of at least thirty-two bytes";
@@ -48,16 +48,27 @@ fn memory_store(c: &mut Criterion) {
     data.insert("count".into(), 41.into());
     let record = Record::new(data);
     let later = SystemTime::now() + Duration::from_secs(3600);
-    rt.block_on(store.save(&id, &record, later)).expect("save");
-    c.bench_function("memory store save", |b| {
-        b.to_async(&rt)
-            .iter(|| store.save(black_box(&id), &record, later))
+    rt.block_on(store.create(&id, Write::new(&record, later)))
+        .expect("create");
+    c.bench_function("memory store load + conditional save", |b| {
+        b.to_async(&rt).iter(|| async {
+            // Each save is over the version the last one wrote, as a request's would be.
+            let loaded = store
+                .load(black_box(&id))
+                .await
+                .expect("load")
+                .expect("stored");
+            store
+                .save(black_box(&id), Write::new(&record, later), &loaded.version)
+                .await
+        })
     });
     c.bench_function("memory store load", |b| {
         b.to_async(&rt).iter(|| store.load(black_box(&id)))
     });
     c.bench_function("memory store touch", |b| {
-        b.to_async(&rt).iter(|| store.touch(black_box(&id), later))
+        b.to_async(&rt)
+            .iter(|| store.touch(black_box(&id), later, None))
     });
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{IdGenerator, Keyring, Secret};
+use crate::{IdGenerator, Keyring, Secret, UserKey};
 
 /// Longest max age or TTL accepted (about 8 700 years), so that every date stays representable.
 const MAX_DURATION: Duration = Duration::from_secs(1 << 38);
@@ -98,6 +98,19 @@ pub enum Unset {
     Destroy,
 }
 
+/// What a save does when another request changed the same key of the session since this one
+/// loaded it. Changes to different keys are always merged: both persist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConflictPolicy {
+    /// This request's value replaces the other one, as in express-session.
+    #[default]
+    LastWriterWins,
+    /// The save fails with [`SessionError::Conflict`](crate::SessionError::Conflict) (the
+    /// adapters answer `409`), and the other request's value stays: nothing that was
+    /// acknowledged is lost.
+    Reject,
+}
+
 /// A configuration that [`SessionConfigBuilder::build`] refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -137,6 +150,9 @@ pub enum ConfigError {
     /// A duration is too large to be represented as a date.
     #[error("{0} is too large")]
     DurationTooLarge(&'static str),
+    /// A duration that must be positive is zero.
+    #[error("{0} must be longer than zero")]
+    DurationZero(&'static str),
 }
 
 /// The cookie attributes shared by every session of a configuration.
@@ -179,7 +195,24 @@ pub struct SessionConfig {
     pub(crate) unset: Unset,
     pub(crate) id_generator: IdGenerator,
     pub(crate) browser_session_ttl: Duration,
+    pub(crate) integrity: Integrity,
 }
+
+/// The options that keep sessions trustworthy under concurrency: how saves of concurrent
+/// requests combine, when a session is over however active it is, and whose it is.
+#[derive(Debug, Clone)]
+pub(crate) struct Integrity {
+    pub(crate) conflicts: ConflictPolicy,
+    pub(crate) absolute_timeout: Option<Duration>,
+    /// `Some(longest wait for the session's turn)` when requests of one session run one
+    /// after another.
+    pub(crate) serialize: Option<Duration>,
+    pub(crate) user_key: Option<UserKey>,
+}
+
+/// How long a request waits by default for its session's turn under
+/// [`SessionConfigBuilder::serialize_requests`].
+pub const DEFAULT_SERIALIZE_WAIT: Duration = Duration::from_secs(10);
 
 impl SessionConfig {
     /// Starts a builder with the secure defaults: cookie `connect.sid`, `Path=/`, `HttpOnly`,
@@ -229,6 +262,27 @@ impl SessionConfig {
         self.browser_session_ttl
     }
 
+    /// What a save does when another request changed the same key meanwhile.
+    pub fn conflicts(&self) -> ConflictPolicy {
+        self.integrity.conflicts
+    }
+
+    /// How long a session may last from its creation, however active; `None`: no limit.
+    pub fn absolute_timeout(&self) -> Option<Duration> {
+        self.integrity.absolute_timeout
+    }
+
+    /// Whether requests of one session run one after another within this process, and how
+    /// long one waits at most for its turn.
+    pub fn serialize_requests(&self) -> Option<Duration> {
+        self.integrity.serialize
+    }
+
+    /// Where a session's user is found, for listing and revoking a user's sessions.
+    pub fn user_key(&self) -> Option<&UserKey> {
+        self.integrity.user_key.as_ref()
+    }
+
     /// Whether the request is HTTPS, from the transport and, when the proxy is trusted, the
     /// first value of `X-Forwarded-Proto` (express-session's `issecure`).
     pub(crate) fn request_is_secure(&self, tls: bool, forwarded_proto: Option<&[u8]>) -> bool {
@@ -259,6 +313,7 @@ pub struct SessionConfigBuilder {
     unset: Unset,
     id_generator: IdGenerator,
     browser_session_ttl: Duration,
+    integrity: Integrity,
 }
 
 impl Default for SessionConfigBuilder {
@@ -284,6 +339,12 @@ impl Default for SessionConfigBuilder {
             unset: Unset::Keep,
             id_generator: IdGenerator::Random,
             browser_session_ttl: Duration::from_secs(86_400),
+            integrity: Integrity {
+                conflicts: ConflictPolicy::LastWriterWins,
+                absolute_timeout: None,
+                serialize: None,
+                user_key: None,
+            },
         }
     }
 }
@@ -408,6 +469,57 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// What a save does when another request changed the same key of the session since this
+    /// one loaded it (default [`ConflictPolicy::LastWriterWins`]). Changes to different keys
+    /// are merged either way.
+    pub fn conflicts(mut self, policy: ConflictPolicy) -> Self {
+        self.integrity.conflicts = policy;
+        self
+    }
+
+    /// Ends every session this long after it was created, however active it is (OWASP's
+    /// absolute timeout; default `None`, no limit, as express-session). The creation time is
+    /// kept in the stored session as `__createdAt` (epoch milliseconds), which an Express app
+    /// sharing the store keeps as it keeps any key; a session without one (made by Express, or
+    /// before this was set) counts from the first time this side sees it.
+    pub fn absolute_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.integrity.absolute_timeout = timeout;
+        self
+    }
+
+    /// Runs the requests of one session one after another within this process, each from its
+    /// load to its save (default off). For apps that need strict read-modify-write (counters,
+    /// balances); a request that waits longer than [`DEFAULT_SERIALIZE_WAIT`] for its turn
+    /// fails with [`SessionError::Busy`](crate::SessionError::Busy) (`503`). Requests that
+    /// never ask for their session do not wait. Across processes, use
+    /// [`ConflictPolicy::Reject`].
+    pub fn serialize_requests(mut self, serialize: bool) -> Self {
+        self.integrity.serialize = serialize.then_some(DEFAULT_SERIALIZE_WAIT);
+        self
+    }
+
+    /// Like [`serialize_requests(true)`](Self::serialize_requests), with the longest wait for
+    /// a session's turn.
+    pub fn serialize_requests_waiting_at_most(mut self, wait: Duration) -> Self {
+        self.integrity.serialize = Some(wait);
+        self
+    }
+
+    /// Where a session's user is found in its data (a key like `"user"`, or a JSON pointer
+    /// like `"/passport/user"`), so that the store lists each user's sessions and
+    /// [`SessionManager::revoke_sessions_of`](crate::SessionManager::revoke_sessions_of) can
+    /// end them all. Default: none.
+    pub fn user_key(mut self, key: impl Into<String>) -> Self {
+        self.integrity.user_key = Some(UserKey::path(key));
+        self
+    }
+
+    /// Like [`user_key`](Self::user_key), with any [`UserKey`] (a custom function).
+    pub fn user_key_with(mut self, key: UserKey) -> Self {
+        self.integrity.user_key = Some(key);
+        self
+    }
+
     /// Validates the options.
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         for (index, secret) in self.secrets.iter().enumerate() {
@@ -440,9 +552,19 @@ impl SessionConfigBuilder {
         for (what, duration) in [
             ("max_age", cookie.max_age),
             ("browser_session_ttl", Some(self.browser_session_ttl)),
+            ("absolute_timeout", self.integrity.absolute_timeout),
+            ("serialize_requests wait", self.integrity.serialize),
         ] {
             if duration.is_some_and(|d| d > MAX_DURATION) {
                 return Err(ConfigError::DurationTooLarge(what));
+            }
+        }
+        for (what, duration) in [
+            ("absolute_timeout", self.integrity.absolute_timeout),
+            ("serialize_requests wait", self.integrity.serialize),
+        ] {
+            if duration.is_some_and(|d| d.is_zero()) {
+                return Err(ConfigError::DurationZero(what));
             }
         }
         Ok(SessionConfig {
@@ -455,6 +577,7 @@ impl SessionConfigBuilder {
             unset: self.unset,
             id_generator: self.id_generator,
             browser_session_ttl: self.browser_session_ttl,
+            integrity: self.integrity,
         })
     }
 }
@@ -534,6 +657,20 @@ mod tests {
         assert_eq!(
             base().max_age(Some(Duration::MAX)).build().unwrap_err(),
             ConfigError::DurationTooLarge("max_age")
+        );
+        assert_eq!(
+            base()
+                .absolute_timeout(Some(Duration::ZERO))
+                .build()
+                .unwrap_err(),
+            ConfigError::DurationZero("absolute_timeout")
+        );
+        assert_eq!(
+            base()
+                .serialize_requests_waiting_at_most(Duration::MAX)
+                .build()
+                .unwrap_err(),
+            ConfigError::DurationTooLarge("serialize_requests wait")
         );
     }
 

@@ -80,21 +80,49 @@ pub enum SessionError {
     /// The id generator kept returning ids that the store already holds.
     #[error("could not find a free session id after {0} attempts")]
     IdCollision(u32),
+    /// Another request changed the same key of the session since this one loaded it, and
+    /// the configuration says to refuse rather than overwrite
+    /// ([`ConflictPolicy::Reject`](crate::ConflictPolicy::Reject)). Nothing was written.
+    #[error("another request changed session key `{0}` meanwhile")]
+    Conflict(String),
+    /// The session ended while this request was running (a logout, a `regenerate()` or a
+    /// revoke in another request, or its expiry), so an explicit
+    /// [`Session::save`](crate::Session::save) had nothing to write to. Nothing was written.
+    #[error("the session ended while this request was running")]
+    Ended,
+    /// Other requests kept changing the session while this one tried to save its changes,
+    /// more times than a save retries. Nothing of this request was written.
+    #[error("the session kept changing under {0} attempts to save")]
+    Contended(u32),
+    /// [`SessionManager::revoke_sessions_of`](crate::SessionManager::revoke_sessions_of) or
+    /// [`Session::log_out_everywhere`](crate::Session::log_out_everywhere) needs to know where
+    /// a session's user is: configure
+    /// [`SessionConfigBuilder::user_key`](crate::SessionConfigBuilder::user_key).
+    #[error("no user key is configured, so sessions cannot be listed by user")]
+    NoUserKey,
+    /// The session's other requests kept it longer than the configured wait
+    /// ([`SessionConfigBuilder::serialize_requests`](crate::SessionConfigBuilder::serialize_requests)).
+    #[error("the session stayed busy with other requests for {0:?}")]
+    Busy(Duration),
 }
 
 impl SessionError {
     /// The HTTP status an adapter answers with when this error ends a request:
-    /// `503` when the store is unavailable or slow, `500` otherwise.
+    /// `503` when the store is unavailable or slow or the session stayed busy, `409` when a
+    /// save met a conflicting change or an ended session, `500` otherwise.
     ///
     /// ```
     /// use session_core::{SessionError, StoreError};
     /// use std::time::Duration;
     /// assert_eq!(SessionError::from(StoreError::Timeout(Duration::from_secs(1))).status_code(), 503);
+    /// assert_eq!(SessionError::Conflict("count".into()).status_code(), 409);
     /// assert_eq!(SessionError::Missing.status_code(), 500);
     /// ```
     pub fn status_code(&self) -> u16 {
         match self {
             Self::Store(store) if store.is_unavailable() => 503,
+            Self::Busy(_) | Self::Contended(_) => 503,
+            Self::Conflict(_) | Self::Ended => 409,
             _ => 500,
         }
     }
@@ -109,6 +137,7 @@ impl SessionError {
     pub fn reason_phrase(&self) -> &'static str {
         match self.status_code() {
             503 => "Service Unavailable",
+            409 => "Conflict",
             _ => "Internal Server Error",
         }
     }

@@ -2,7 +2,12 @@
 
 use std::{sync::Arc, time::SystemTime};
 
-use crate::{cookie_header, Lifetimes, RequestSession, SessionConfig, Store};
+use serde_json::{Map, Value};
+
+use crate::{
+    cookie_header, deadline, lock::SessionLocks, Lifetimes, RequestSession, SessionConfig,
+    SessionError, SessionId, Store,
+};
 
 /// The session machinery of one app: a validated [`SessionConfig`] and a [`Store`].
 /// Cheap to clone; every adapter layer holds one, and two adapters may share one (and so the
@@ -32,6 +37,8 @@ pub struct SessionManager {
 pub(crate) struct ManagerInner {
     pub(crate) config: SessionConfig,
     pub(crate) store: Arc<dyn Store>,
+    /// The turns of sessions' requests, when they are serialised.
+    pub(crate) locks: Option<Arc<SessionLocks>>,
 }
 
 impl ManagerInner {
@@ -40,14 +47,58 @@ impl ManagerInner {
         Lifetimes::new(self.config.max_age(), self.config.browser_session_ttl)
     }
 
-    /// When the store may forget a session whose cookie expires at `expires`: then, or after
-    /// the browser-session TTL for a cookie without expiry (connect-redis's rule).
-    pub(crate) fn store_deadline(
+    /// The user `data` belongs to, when a user key is configured.
+    pub(crate) fn owner_of(&self, data: &Map<String, Value>) -> Option<String> {
+        self.config.integrity.user_key.as_ref()?.user_of(data)
+    }
+
+    /// The creation time and absolute end of a session created now: both `None` without an
+    /// absolute timeout (nothing extra is stored).
+    pub(crate) fn new_session_times(&self) -> (Option<SystemTime>, Option<SystemTime>) {
+        let absolute = self.config.integrity.absolute_timeout;
+        let created_at = absolute.map(|_| SystemTime::now());
+        (created_at, deadline::absolute_end(created_at, absolute))
+    }
+
+    /// Whether `record`'s session is past its absolute end.
+    pub(crate) fn is_over(&self, record: &crate::Record) -> bool {
+        let ends_at =
+            deadline::absolute_end(record.created_at, self.config.integrity.absolute_timeout);
+        deadline::is_over(ends_at, SystemTime::now())
+    }
+
+    /// The ids of `user`'s live sessions: the store's listing, each checked by loading it.
+    pub(crate) async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, SessionError> {
+        if self.config.integrity.user_key.is_none() {
+            return Err(SessionError::NoUserKey);
+        }
+        let mut live = Vec::new();
+        for id in self.store.sessions_of(user).await? {
+            let Some(loaded) = self.store.load(&id).await? else {
+                continue;
+            };
+            if self.owner_of(&loaded.record.data).as_deref() == Some(user) {
+                live.push(id);
+            }
+        }
+        Ok(live)
+    }
+
+    /// Deletes every live session of `user` but `keep`; returns how many.
+    pub(crate) async fn revoke(
         &self,
-        expires: Option<SystemTime>,
-        now: SystemTime,
-    ) -> SystemTime {
-        expires.unwrap_or_else(|| now + self.config.browser_session_ttl)
+        user: &str,
+        keep: Option<&SessionId>,
+    ) -> Result<usize, SessionError> {
+        let mut revoked = 0;
+        for id in self.sessions_of(user).await? {
+            if Some(&id) != keep {
+                self.store.delete(&id).await?;
+                revoked += 1;
+            }
+        }
+        tracing::info!(revoked, "revoked a user's sessions");
+        Ok(revoked)
     }
 }
 
@@ -88,8 +139,16 @@ impl SessionManager {
 
     /// A manager over a store that is shared with other managers or code.
     pub fn with_shared_store(store: Arc<dyn Store>, config: SessionConfig) -> Self {
+        let locks = config
+            .integrity
+            .serialize
+            .map(|_| Arc::new(SessionLocks::default()));
         Self {
-            inner: Arc::new(ManagerInner { config, store }),
+            inner: Arc::new(ManagerInner {
+                config,
+                store,
+                locks,
+            }),
         }
     }
 
@@ -117,6 +176,44 @@ impl SessionManager {
             .config
             .request_is_secure(facts.tls, facts.forwarded_proto);
         RequestSession::new(self.inner.clone(), raw, secure)
+    }
+
+    /// The ids of every live session of `user` (as the configured
+    /// [`user_key`](crate::SessionConfigBuilder::user_key) finds it in each session).
+    /// Fails with [`SessionError::NoUserKey`] when no user key is configured.
+    ///
+    /// ```
+    /// use session_core::{MemoryStore, RequestFacts, SessionConfig, SessionManager};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = SessionConfig::builder()
+    ///     .secret("a secret of at least thirty-two bytes!")
+    ///     .user_key("user")
+    ///     .build()?;
+    /// let manager = SessionManager::new(MemoryStore::new(), config);
+    /// for _ in 0..2 {
+    ///     // Two logins of ann, from two browsers.
+    ///     let request = manager.begin([], RequestFacts::plain_http());
+    ///     request.session().await?.insert("user", "ann")?;
+    ///     request.finish().await?;
+    /// }
+    /// assert_eq!(manager.sessions_of("ann").await?.len(), 2);
+    /// assert_eq!(manager.revoke_sessions_of("ann").await?, 2); // after a password reset
+    /// assert!(manager.sessions_of("ann").await?.is_empty());
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+    /// ```
+    pub async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, SessionError> {
+        self.inner.sessions_of(user).await
+    }
+
+    /// Ends every live session of `user`: each record is deleted, so its cookie no longer
+    /// names anything and no request in flight can write it back. Returns how many sessions
+    /// ended. From inside a request, [`Session::log_out_everywhere`](crate::Session::log_out_everywhere)
+    /// and [`Session::log_out_other_sessions`](crate::Session::log_out_other_sessions) do
+    /// the same for the request's user.
+    pub async fn revoke_sessions_of(&self, user: &str) -> Result<usize, SessionError> {
+        self.inner.revoke(user, None).await
     }
 }
 

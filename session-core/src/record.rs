@@ -26,6 +26,11 @@ pub const RESERVED_KEYS: &[&str] = &[
     "resetMaxAge",
 ];
 
+/// The top-level key that holds when a session was created (epoch milliseconds), written only
+/// when an absolute timeout is configured. Node keeps it like any other key; handlers cannot
+/// write it.
+pub const CREATED_AT_KEY: &str = "__createdAt";
+
 /// One stored session: the application data and the cookie state.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -34,6 +39,8 @@ pub struct Record {
     pub data: Map<String, Value>,
     /// The cookie state Node keeps with every session.
     pub cookie: CookieData,
+    /// When the session was created, for the absolute timeout ([`CREATED_AT_KEY`]).
+    pub created_at: Option<SystemTime>,
 }
 
 /// The `cookie` object of a stored session, with Node's field meanings.
@@ -85,6 +92,7 @@ impl Record {
         Self {
             data,
             cookie: CookieData::default(),
+            created_at: None,
         }
     }
 
@@ -116,6 +124,7 @@ impl Record {
                 path: &cookie.path,
                 same_site: cookie.same_site.map(SameSite::as_json),
             },
+            created_at: self.created_at.map(epoch_ms),
             data: &self.data,
         };
         serde_json::to_string(&wire).map_err(|e| StoreError::Encode(Box::new(e)))
@@ -126,44 +135,58 @@ impl Record {
     /// `cookie` object is [`StoreError::Corrupt`], as it is for express-session.
     pub fn from_json(json: &str) -> Result<Self, StoreError> {
         let mut deserializer = serde_json::Deserializer::from_str(json);
-        let (data, cookie) = deserializer
+        let read = deserializer
             .deserialize_map(RecordVisitor)
             .map_err(StoreError::corrupt)?;
         deserializer.end().map_err(StoreError::corrupt)?;
-        let cookie =
-            cookie.ok_or_else(|| StoreError::corrupt("stored session has no `cookie` object"))?;
+        let cookie = read
+            .cookie
+            .ok_or_else(|| StoreError::corrupt("stored session has no `cookie` object"))?;
         Ok(Self {
-            data,
+            data: read.data,
             cookie: cookie.into_data(),
+            created_at: read.created_at.as_ref().and_then(parse_date),
         })
     }
 }
 
-/// Reads a stored session in one pass: the `cookie` object into [`WireCookieIn`], reserved
-/// keys skipped, every other key kept as JSON.
+/// What [`RecordVisitor`] reads.
+struct ReadRecord {
+    data: Map<String, Value>,
+    cookie: Option<WireCookieIn>,
+    created_at: Option<Value>,
+}
+
+/// Reads a stored session in one pass: the `cookie` object into [`WireCookieIn`], the creation
+/// time aside, reserved keys skipped, every other key kept as JSON.
 struct RecordVisitor;
 
 impl<'de> Visitor<'de> for RecordVisitor {
-    type Value = (Map<String, Value>, Option<WireCookieIn>);
+    type Value = ReadRecord;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a session object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut data = Map::new();
-        let mut cookie = None;
+        let mut read = ReadRecord {
+            data: Map::new(),
+            cookie: None,
+            created_at: None,
+        };
         while let Some(key) = access.next_key::<String>()? {
             if key == "cookie" {
-                cookie = Some(access.next_value::<WireCookieIn>()?);
+                read.cookie = Some(access.next_value::<WireCookieIn>()?);
+            } else if key == CREATED_AT_KEY {
+                read.created_at = Some(access.next_value::<Value>()?);
             } else if RESERVED_KEYS.contains(&key.as_str()) {
                 access.next_value::<IgnoredAny>()?;
             } else {
                 let value = access.next_value::<Value>()?;
-                data.insert(key, value);
+                read.data.insert(key, value);
             }
         }
-        Ok((data, cookie))
+        Ok(read)
     }
 }
 
@@ -234,9 +257,18 @@ fn parse_date(value: &Value) -> Option<SystemTime> {
     }
 }
 
+/// Milliseconds since the Unix epoch, as JavaScript's `Date.now()`.
+fn epoch_ms(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+    })
+}
+
 #[derive(Serialize)]
 struct WireRecord<'a> {
     cookie: WireCookie<'a>,
+    #[serde(rename = "__createdAt", skip_serializing_if = "Option::is_none")]
+    created_at: Option<u64>,
     #[serde(flatten)]
     data: &'a Map<String, Value>,
 }
@@ -272,6 +304,7 @@ mod tests {
     fn writes_every_cookie_field_in_node_order() {
         let record = Record {
             data: Map::new(),
+            created_at: None,
             cookie: CookieData {
                 original_max_age: Some(86_400_000),
                 expires: Some(at(1_700_086_400_000)),
@@ -319,6 +352,28 @@ mod tests {
         );
         let bare = Record::from_json(r#"{"cookie":{}}"#).unwrap();
         assert_eq!(bare.cookie, CookieData::default());
+    }
+
+    #[test]
+    fn the_creation_time_round_trips_outside_the_data() {
+        let mut record = Record::new(Map::new());
+        record.created_at = Some(at(1_700_000_000_123));
+        let json = record.to_json().unwrap();
+        assert_eq!(
+            json,
+            r#"{"cookie":{"originalMaxAge":null,"expires":null,"httpOnly":true,"path":"/"},"__createdAt":1700000000123}"#
+        );
+        let read = Record::from_json(&json).unwrap();
+        assert_eq!(read.created_at, Some(at(1_700_000_000_123)));
+        assert!(read.data.is_empty(), "not application data");
+        // Wherever Node put it, and whatever it holds.
+        let moved = r#"{"cookie":{},"a":1,"__createdAt":1700000000000}"#;
+        assert_eq!(
+            Record::from_json(moved).unwrap().created_at,
+            Some(at(1_700_000_000_000))
+        );
+        let junk = r#"{"cookie":{},"__createdAt":"soon"}"#;
+        assert_eq!(Record::from_json(junk).unwrap().created_at, None);
     }
 
     #[test]

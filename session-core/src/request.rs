@@ -3,7 +3,7 @@
 use std::{
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc, OnceLock,
+        Arc, Mutex, OnceLock,
     },
     time::SystemTime,
 };
@@ -11,10 +11,11 @@ use std::{
 use tokio::sync::OnceCell;
 
 use crate::{
-    cookie_header,
+    cookie_header, deadline,
+    lock::Turn,
     manager::ManagerInner,
-    rules::{self, Facts, Policy},
-    session::Lifecycle,
+    rules::{self, Decision, Facts, Policy},
+    session::{Lifecycle, Persisted},
     set_cookie, Secure, Session, SessionError, SessionId, Unset,
 };
 
@@ -38,6 +39,9 @@ struct RequestInner {
     /// what signing the same id again would give, so the response can reuse it.
     primary_signed: OnceLock<Box<str>>,
     finished: AtomicBool,
+    /// This request's turn on its session, held from the load to the end of `finish` when
+    /// requests of one session are serialised.
+    turn: Mutex<Option<Turn>>,
 }
 
 impl RequestSession {
@@ -50,6 +54,7 @@ impl RequestSession {
                 session: OnceCell::new(),
                 primary_signed: OnceLock::new(),
                 finished: AtomicBool::new(false),
+                turn: Mutex::new(None),
             }),
         }
     }
@@ -79,21 +84,49 @@ impl RequestSession {
         let manager = &self.inner.manager;
         let cookie_id = self.verified_cookie_id();
         if let Some(id) = &cookie_id {
-            if let Some(loaded) = manager
+            self.wait_for_turn(id).await?;
+            match manager
                 .store
                 .load_and_touch(id, manager.lifetimes())
                 .await?
             {
-                return Ok(Session::loaded(
-                    manager.clone(),
-                    id.clone(),
-                    loaded,
-                    self.inner.secure,
-                ));
+                Some(loaded) if !manager.is_over(&loaded.record) => {
+                    return Ok(Session::loaded(
+                        manager.clone(),
+                        id.clone(),
+                        loaded,
+                        self.inner.secure,
+                    ));
+                }
+                Some(_) => {
+                    tracing::debug!(id = %id.redacted(), "session reached its absolute timeout; starting a new one");
+                    manager.store.delete(id).await?;
+                }
+                None => {
+                    tracing::debug!(id = %id.redacted(), "session not in store; starting a new one");
+                }
             }
-            tracing::debug!(id = %id.redacted(), "session not in store; starting a new one");
         }
         Session::generate(manager.clone(), cookie_id, self.inner.secure)
+    }
+
+    /// Waits until no other request of session `id` is between its load and its save, when
+    /// requests of one session are serialised.
+    async fn wait_for_turn(&self, id: &SessionId) -> Result<(), SessionError> {
+        let manager = &self.inner.manager;
+        let (Some(locks), Some(wait)) = (&manager.locks, manager.config.integrity.serialize) else {
+            return Ok(());
+        };
+        let turn = locks.turn(id, wait).await?;
+        *self.turn_slot() = Some(turn);
+        Ok(())
+    }
+
+    fn turn_slot(&self) -> std::sync::MutexGuard<'_, Option<Turn>> {
+        self.inner
+            .turn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The session id the request's cookie names, when the cookie decodes and its signature
@@ -129,7 +162,8 @@ impl RequestSession {
     /// `Set-Cookie` value to add to the response, if any. Call it once, after the handler.
     ///
     /// On error nothing was acknowledged: the adapter must answer with an error response
-    /// rather than the handler's.
+    /// rather than the handler's. A session that another request ended meanwhile (a logout,
+    /// `regenerate()` or revoke) is not written back, and no cookie is sent for it.
     pub async fn finish(&self) -> Result<Option<String>, SessionError> {
         let Some(session) = self.inner.session.get() else {
             return Ok(None);
@@ -137,90 +171,137 @@ impl RequestSession {
         if self.inner.finished.swap(true, Ordering::AcqRel) {
             return Ok(None);
         }
-        let manager = &*self.inner.manager;
-        let config = &manager.config;
-        let cookie_secure = match config.cookie.secure {
-            Secure::Always => true,
-            Secure::Never => false,
-            Secure::Auto => self.inner.secure,
-        };
-        let (lifecycle, id) = {
-            let state = session.state();
-            (state.lifecycle, state.id.clone())
-        };
+        let outcome = self.finish_session(session).await;
+        // The next request of this session may load it now that this one has saved.
+        drop(self.turn_slot().take());
+        outcome
+    }
+
+    async fn finish_session(&self, session: &Session) -> Result<Option<String>, SessionError> {
+        let lifecycle = session.state().lifecycle;
         match lifecycle {
             Lifecycle::Destroyed => {
-                let clear = self.inner.cookie.is_some();
-                Ok(clear.then(|| set_cookie::removal_cookie(&config.cookie, cookie_secure)))
+                Ok(self.inner.cookie.is_some().then(|| {
+                    set_cookie::removal_cookie(&self.config().cookie, self.cookie_secure())
+                }))
             }
             Lifecycle::Unset => {
-                let persisted = session.state().is_persisted();
-                if config.unset == Unset::Destroy && persisted {
-                    manager.store.delete(&id).await?;
+                let (id, persisted) = {
+                    let state = session.state();
+                    (state.id.clone(), state.is_persisted())
+                };
+                if self.config().unset == Unset::Destroy && persisted {
+                    self.inner.manager.store.delete(&id).await?;
                 }
                 Ok(None)
             }
-            Lifecycle::Live => {
-                let (decision, expires, touched_at_load) = {
-                    let mut state = session.state();
-                    let facts = Facts {
-                        cookie_matches: state.cookie_id.as_ref() == Some(&state.id),
-                        modified: state.is_modified(),
-                        saved: state.is_saved(),
-                        save_mark: state.has_save_mark(),
-                        has_expiry: state.expires.is_some(),
-                    };
-                    let policy = Policy {
-                        rolling: config.rolling,
-                        save_uninitialized: config.save_uninitialized,
-                    };
-                    state.touch();
-                    (
-                        rules::decide(facts, policy),
-                        state.expires,
-                        state.touch_done_at_load(),
-                    )
-                };
-                if decision.save {
-                    session.persist().await?;
-                } else if decision.touch && !touched_at_load {
-                    let now = SystemTime::now();
-                    let deadline = manager.store_deadline(expires, now);
-                    if deadline > now {
-                        manager.store.touch(&id, deadline).await?;
-                    } else {
-                        manager.store.delete(&id).await?;
-                    }
-                }
-                if !decision.set_cookie {
-                    return Ok(None);
-                }
-                if cookie_secure && !self.inner.secure {
-                    tracing::debug!("Secure cookie not sent over plain HTTP");
-                    return Ok(None);
-                }
-                let (id, cookie_matches) = {
-                    let state = session.state();
-                    (
-                        state.id.clone(),
-                        state.cookie_id.as_ref() == Some(&state.id),
-                    )
-                };
-                let resigned;
-                let signed = match self.inner.primary_signed.get() {
-                    Some(value) if cookie_matches => value,
-                    _ => {
-                        resigned = config.keyring.sign(id.as_str());
-                        resigned.as_str()
-                    }
-                };
-                Ok(Some(set_cookie::session_cookie(
-                    &config.cookie,
-                    signed,
-                    expires,
-                    cookie_secure,
-                )))
+            Lifecycle::Ended => Ok(None),
+            Lifecycle::Live => self.finish_live(session).await,
+        }
+    }
+
+    /// Saves or touches as the rules decide, then builds the cookie if they ask for one and
+    /// the session still exists.
+    async fn finish_live(&self, session: &Session) -> Result<Option<String>, SessionError> {
+        let decision = self.decide(session);
+        let exists = if decision.save {
+            session.persist().await? == Persisted::Written
+        } else if decision.touch {
+            self.touch_store(session).await?
+        } else {
+            true
+        };
+        if !exists || !decision.set_cookie {
+            return Ok(None);
+        }
+        if self.cookie_secure() && !self.inner.secure {
+            tracing::debug!("Secure cookie not sent over plain HTTP");
+            return Ok(None);
+        }
+        Ok(Some(self.session_cookie(session)))
+    }
+
+    /// Applies the rules to the session's facts, and touches the cookie's expiry as
+    /// express-session does before deciding.
+    fn decide(&self, session: &Session) -> Decision {
+        let config = self.config();
+        let mut state = session.state();
+        let facts = Facts {
+            cookie_matches: state.cookie_id.as_ref() == Some(&state.id),
+            modified: state.is_modified(),
+            saved: state.is_saved(),
+            save_mark: state.has_save_mark(),
+            has_expiry: state.expires.is_some(),
+        };
+        let policy = Policy {
+            rolling: config.rolling,
+            save_uninitialized: config.save_uninitialized,
+        };
+        state.touch();
+        rules::decide(facts, policy)
+    }
+
+    /// Moves the stored expiry (and the session's listing under its user), unless the load
+    /// already did; deletes a session whose deadline has passed. Returns whether the record
+    /// still exists.
+    async fn touch_store(&self, session: &Session) -> Result<bool, SessionError> {
+        let manager = &*self.inner.manager;
+        let (id, expires, ends_at, owner, done) = {
+            let state = session.state();
+            (
+                state.id.clone(),
+                state.expires,
+                state.ends_at,
+                manager.owner_of(&state.data),
+                state.touch_done_at_load(),
+            )
+        };
+        if done {
+            return Ok(true);
+        }
+        let now = SystemTime::now();
+        let deadline =
+            deadline::store_deadline(expires, manager.config.browser_session_ttl, ends_at, now);
+        if deadline <= now {
+            manager.store.delete(&id).await?;
+            return Ok(false);
+        }
+        Ok(manager.store.touch(&id, deadline, owner.as_deref()).await?)
+    }
+
+    /// The session's `Set-Cookie` value; a cookie that verified against the signing secret is
+    /// reused rather than signed again.
+    fn session_cookie(&self, session: &Session) -> String {
+        let config = self.config();
+        let (id, expires, cookie_matches) = {
+            let state = session.state();
+            (
+                state.id.clone(),
+                state.expires,
+                state.cookie_id.as_ref() == Some(&state.id),
+            )
+        };
+        let resigned;
+        let signed = match self.inner.primary_signed.get() {
+            Some(value) if cookie_matches => value,
+            _ => {
+                resigned = config.keyring.sign(id.as_str());
+                resigned.as_str()
             }
+        };
+        set_cookie::session_cookie(&config.cookie, signed, expires, self.cookie_secure())
+    }
+
+    fn config(&self) -> &crate::SessionConfig {
+        &self.inner.manager.config
+    }
+
+    /// Whether the cookie carries `Secure`, by the configuration and this request.
+    fn cookie_secure(&self) -> bool {
+        match self.config().cookie.secure {
+            Secure::Always => true,
+            Secure::Never => false,
+            Secure::Auto => self.inner.secure,
         }
     }
 }

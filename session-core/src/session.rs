@@ -9,21 +9,31 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    manager::ManagerInner, record::RESERVED_KEYS, CookieData, Created, Loaded, Record,
-    SessionError, SessionId, Store,
+    deadline, manager::ManagerInner, record::RESERVED_KEYS, Loaded, SessionError, SessionId,
+    CREATED_AT_KEY,
 };
 
-/// How many fresh ids [`Store::create`] is tried with before giving up.
-const CREATE_ATTEMPTS: u32 = 8;
+mod state;
+mod write;
+
+pub(crate) use state::{Lifecycle, State};
+pub(crate) use write::Persisted;
+
+use state::SaveMark;
 
 /// One request's session: a cheap, `Send + Sync + Clone` handle (clones share the same state),
 /// so it can be moved into spawned tasks.
 ///
 /// Reads and writes are synchronous; the methods that reach the store
 /// ([`regenerate`](Self::regenerate), [`cycle_id`](Self::cycle_id),
-/// [`destroy`](Self::destroy), [`reload`](Self::reload), [`save`](Self::save)) are async.
+/// [`destroy`](Self::destroy), [`reload`](Self::reload), [`save`](Self::save),
+/// [`log_out_everywhere`](Self::log_out_everywhere)) are async.
 /// Whatever is left to do is done by the adapter when the response is ready, by the rules of
 /// express-session (see `ARCHITECTURE.md`).
+///
+/// Every write is conditional on the record this request loaded: a session that another
+/// request destroyed, regenerated or revoked meanwhile is never written back, and changes
+/// another request made meanwhile are merged with this one's, key by key.
 ///
 /// ```
 /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
@@ -43,115 +53,6 @@ struct Shared {
     state: Mutex<State>,
 }
 
-/// The session's state for this request, with what express-session tracks through
-/// `originalId`, `originalHash` and `savedHash`.
-pub(crate) struct State {
-    pub(crate) id: SessionId,
-    /// The id the session had when it was loaded or generated.
-    original_id: SessionId,
-    /// The id of the verified cookie the request carried, if any.
-    pub(crate) cookie_id: Option<SessionId>,
-    data: Map<String, Value>,
-    /// The data as loaded or generated, copied at the first write (copy-on-write), so a
-    /// request that only reads never copies.
-    baseline: Option<Map<String, Value>>,
-    saved: SaveMark,
-    pub(crate) original_max_age: Option<u64>,
-    pub(crate) expires: Option<SystemTime>,
-    /// A record under `id` exists in the store (loaded, or written during this request).
-    persisted: bool,
-    /// The store already moved the expiry when it loaded the record, for this lifetime
-    /// (`originalMaxAge`): the end-of-request touch is then done unless the lifetime changed.
-    touched_at_load: Option<Option<u64>>,
-    pub(crate) lifecycle: Lifecycle,
-}
-
-/// What the store is known to hold for this session (express-session's `savedHash`).
-enum SaveMark {
-    /// Nothing known.
-    None,
-    /// The data as loaded (set on load when `resave` is off).
-    Baseline,
-    /// The data as written by the last save.
-    Snapshot(Map<String, Value>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lifecycle {
-    Live,
-    /// [`Session::destroy`] ran: the record is gone and the cookie is cleared.
-    Destroyed,
-    /// [`Session::unset`] ran: the session is dropped at the end of the request.
-    Unset,
-}
-
-impl State {
-    fn data_changed(&self) -> bool {
-        self.baseline
-            .as_ref()
-            .is_some_and(|baseline| *baseline != self.data)
-    }
-
-    /// express-session's `isModified`.
-    pub(crate) fn is_modified(&self) -> bool {
-        self.id != self.original_id || self.data_changed()
-    }
-
-    /// express-session's `isSaved`.
-    pub(crate) fn is_saved(&self) -> bool {
-        self.id == self.original_id
-            && match &self.saved {
-                SaveMark::None => false,
-                SaveMark::Baseline => !self.data_changed(),
-                SaveMark::Snapshot(snapshot) => *snapshot == self.data,
-            }
-    }
-
-    pub(crate) fn has_save_mark(&self) -> bool {
-        !matches!(self.saved, SaveMark::None)
-    }
-
-    pub(crate) fn is_persisted(&self) -> bool {
-        self.persisted
-    }
-
-    /// Whether the touch the rules ask for at the end was already done by the load: same
-    /// id, same lifetime.
-    pub(crate) fn touch_done_at_load(&self) -> bool {
-        self.id == self.original_id && self.touched_at_load == Some(self.original_max_age)
-    }
-
-    fn data_mut(&mut self) -> Result<&mut Map<String, Value>, SessionError> {
-        if self.lifecycle != Lifecycle::Live {
-            return Err(SessionError::Destroyed);
-        }
-        if self.baseline.is_none() {
-            self.baseline = Some(self.data.clone());
-        }
-        Ok(&mut self.data)
-    }
-
-    /// express-session's `touch()`: the cookie expires `originalMaxAge` from now.
-    pub(crate) fn touch(&mut self) {
-        self.expires = self
-            .original_max_age
-            .map(|ms| SystemTime::now() + Duration::from_millis(ms));
-    }
-
-    /// Starts a new, empty session under a new id, keeping `original_id` and `cookie_id` so
-    /// the rules see the id change.
-    fn restart(&mut self, id: SessionId, default_max_age: Option<Duration>) {
-        self.id = id;
-        self.data = Map::new();
-        self.baseline = None;
-        self.saved = SaveMark::None;
-        self.persisted = false;
-        self.lifecycle = Lifecycle::Live;
-        self.original_max_age = default_max_age.map(duration_ms);
-        self.touch();
-    }
-}
-
 fn duration_ms(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -164,6 +65,8 @@ impl Session {
         request_secure: bool,
     ) -> Result<Self, SessionError> {
         let id = manager.config.id_generator.generate()?;
+        let (created_at, ends_at) = manager.new_session_times();
+        let max_age = manager.config.cookie.max_age.map(duration_ms);
         let mut state = State {
             original_id: id.clone(),
             id,
@@ -171,9 +74,13 @@ impl Session {
             data: Map::new(),
             baseline: None,
             saved: SaveMark::None,
-            original_max_age: manager.config.cookie.max_age.map(duration_ms),
+            original_max_age: max_age,
+            stored_max_age: max_age,
             expires: None,
-            persisted: false,
+            created_at,
+            ends_at,
+            stamped: false,
+            version: None,
             touched_at_load: None,
             lifecycle: Lifecycle::Live,
         };
@@ -181,19 +88,43 @@ impl Session {
         Ok(Self::from_state(manager, request_secure, state))
     }
 
-    /// A session loaded from the store under the id its cookie carried.
+    /// A session loaded from the store under the id its cookie carried, which is not past its
+    /// absolute end. A record without a creation time gets one now, when an absolute timeout
+    /// is configured.
     pub(crate) fn loaded(
         manager: Arc<ManagerInner>,
         id: SessionId,
         loaded: Loaded,
         request_secure: bool,
     ) -> Self {
-        let Loaded { record, touched } = loaded;
+        let Loaded {
+            record,
+            version,
+            touched,
+        } = loaded;
+        let now = SystemTime::now();
+        let absolute = manager.config.integrity.absolute_timeout;
+        let stamped = absolute.is_some() && record.created_at.is_none();
+        let created_at = if stamped {
+            Some(now)
+        } else {
+            record.created_at
+        };
+        let ends_at = deadline::absolute_end(created_at, absolute);
+        // A touch made at load counts only if it kept the session's end and its listing under
+        // its user (a store touch with the owner) right.
+        let touch_counts = touched
+            && manager.owner_of(&record.data).is_none()
+            && manager
+                .lifetimes()
+                .of(&record)
+                .is_some_and(|lifetime| ends_at.is_none_or(|end| end >= now + lifetime));
         let saved = if manager.config.resave {
             SaveMark::None
         } else {
             SaveMark::Baseline
         };
+        let max_age = record.cookie.original_max_age;
         let mut state = State {
             original_id: id.clone(),
             cookie_id: Some(id.clone()),
@@ -201,10 +132,14 @@ impl Session {
             data: record.data,
             baseline: None,
             saved,
-            original_max_age: record.cookie.original_max_age,
+            original_max_age: max_age,
+            stored_max_age: max_age,
             expires: record.cookie.expires,
-            persisted: true,
-            touched_at_load: touched.then_some(record.cookie.original_max_age),
+            created_at,
+            ends_at,
+            stamped,
+            version: Some(version),
+            touched_at_load: touch_counts.then_some(max_age),
             lifecycle: Lifecycle::Live,
         };
         // The store just vouched for the session, so a stale `expires` (a connect-redis touch
@@ -269,16 +204,12 @@ impl Session {
 
     /// Stores a raw JSON value.
     pub fn insert_value(&self, key: &str, value: Value) -> Result<(), SessionError> {
-        if RESERVED_KEYS.contains(&key) {
+        if RESERVED_KEYS.contains(&key) || key == CREATED_AT_KEY {
             return Err(SessionError::ReservedKey(key.to_owned()));
         }
         let mut state = self.state();
         if state.data.get(key) == Some(&value) {
-            return if state.lifecycle == Lifecycle::Live {
-                Ok(())
-            } else {
-                Err(SessionError::Destroyed)
-            };
+            return state.writable();
         }
         state.data_mut()?.insert(key.to_owned(), value);
         Ok(())
@@ -332,6 +263,7 @@ impl Session {
     /// Sets this session's lifetime, for example a long one for "remember me"; `None` makes
     /// it a browser-session cookie. Like express-session's `cookie.maxAge`, this alone is not
     /// a data change: the new `Expires` is sent when the data also changes (or with `rolling`).
+    /// An absolute timeout still ends the session on time.
     pub fn set_max_age(&self, max_age: Option<Duration>) {
         let mut state = self.state();
         state.original_max_age = max_age.map(duration_ms);
@@ -341,6 +273,12 @@ impl Session {
     /// When the cookie expires; `None` for a browser-session cookie.
     pub fn expires(&self) -> Option<SystemTime> {
         self.state().expires
+    }
+
+    /// When the session is over however active it is (its creation plus the configured
+    /// absolute timeout); `None` without an absolute timeout.
+    pub fn ends_at(&self) -> Option<SystemTime> {
+        self.state().ends_at
     }
 
     /// Resets the expiry to a full max age from now (done at the end of every request anyway).
@@ -355,22 +293,27 @@ impl Session {
     }
 
     /// Replaces the session with a new, empty one under a new id and deletes the old record.
-    /// Call it at login, before writing the user, to prevent session fixation.
+    /// Call it at login, before writing the user, to prevent session fixation. A request of
+    /// the old session still in flight can no longer write it back.
     pub async fn regenerate(&self) -> Result<(), SessionError> {
         self.delete_current_record().await?;
-        let new_id = self.manager().config.id_generator.generate()?;
-        let default_max_age = self.manager().config.cookie.max_age;
-        self.state().restart(new_id, default_max_age);
+        let manager = self.manager();
+        let new_id = manager.config.id_generator.generate()?;
+        let default_max_age = manager.config.cookie.max_age.map(duration_ms);
+        let (created_at, ends_at) = manager.new_session_times();
+        self.state()
+            .restart(new_id, default_max_age, created_at, ends_at);
         Ok(())
     }
 
-    /// Moves the session to a new id, keeping its data, and deletes the old record.
+    /// Moves the session to a new id, keeping its data (and its creation time), and deletes
+    /// the old record.
     pub async fn cycle_id(&self) -> Result<(), SessionError> {
         self.delete_current_record().await?;
         let new_id = self.manager().config.id_generator.generate()?;
         let mut state = self.state();
         state.id = new_id;
-        state.persisted = false;
+        state.version = None;
         Ok(())
     }
 
@@ -387,114 +330,90 @@ impl Session {
     /// Re-reads the record from the store, dropping unsaved changes.
     pub async fn reload(&self) -> Result<(), SessionError> {
         let id = self.id();
-        let record = self
+        let loaded = self
             .manager()
             .store
             .load(&id)
             .await?
             .ok_or(SessionError::Missing)?;
+        let absolute = self.manager().config.integrity.absolute_timeout;
         let mut state = self.state();
         if state.id != id {
             return Ok(());
         }
+        let record = loaded.record;
         state.data = record.data;
         state.baseline = None;
         state.saved = SaveMark::Baseline;
-        state.persisted = true;
+        state.version = Some(loaded.version);
         state.original_max_age = record.cookie.original_max_age;
+        state.stored_max_age = record.cookie.original_max_age;
+        if record.created_at.is_some() {
+            state.created_at = record.created_at;
+            state.ends_at = deadline::absolute_end(state.created_at, absolute);
+            state.stamped = false;
+        }
         state.touch();
         Ok(())
     }
 
     /// Writes the session to the store now, before the response (for example before a
     /// redirect). The end of the request then writes again only if the data changes again.
+    ///
+    /// Fails with [`SessionError::Ended`] when another request ended the session meanwhile
+    /// (nothing is written), and with [`SessionError::Conflict`] when another request changed
+    /// a key this one changed too and [`ConflictPolicy::Reject`](crate::ConflictPolicy::Reject)
+    /// is configured.
     pub async fn save(&self) -> Result<(), SessionError> {
-        if self.state().lifecycle != Lifecycle::Live {
-            return Err(SessionError::Destroyed);
+        self.state().writable()?;
+        match self.persist().await? {
+            Persisted::Written => Ok(()),
+            Persisted::Ended => Err(SessionError::Ended),
         }
-        self.persist().await
+    }
+
+    /// Ends every session of this session's user, this one included ("log out everywhere"):
+    /// each is deleted from the store, so no request in flight can write it back, and this
+    /// response clears the cookie. Returns how many sessions ended. The user is found with
+    /// the configured [`user_key`](crate::SessionConfigBuilder::user_key); a session without
+    /// a user only ends itself.
+    pub async fn log_out_everywhere(&self) -> Result<usize, SessionError> {
+        let others = self.revoke_others().await?;
+        self.destroy().await?;
+        Ok(others + 1)
+    }
+
+    /// Ends every other session of this session's user and keeps this one (after a password
+    /// change). Returns how many sessions ended.
+    pub async fn log_out_other_sessions(&self) -> Result<usize, SessionError> {
+        self.revoke_others().await
+    }
+
+    async fn revoke_others(&self) -> Result<usize, SessionError> {
+        let manager = self.manager();
+        if manager.config.integrity.user_key.is_none() {
+            return Err(SessionError::NoUserKey);
+        }
+        let (user, id) = {
+            let state = self.state();
+            (manager.owner_of(&state.data), state.id.clone())
+        };
+        match user {
+            Some(user) => manager.revoke(&user, Some(&id)).await,
+            None => Ok(0),
+        }
     }
 
     async fn delete_current_record(&self) -> Result<(), SessionError> {
         let (id, persisted) = {
             let state = self.state();
-            (state.id.clone(), state.persisted)
+            (state.id.clone(), state.is_persisted())
         };
         if persisted {
             self.manager().store.delete(&id).await?;
-            self.state().persisted = false;
+            self.state().version = None;
         }
         Ok(())
-    }
-
-    /// Writes the record: `create` for a session the store does not hold yet (retrying with a
-    /// fresh id on a collision), `save` otherwise, `delete` when it has already expired.
-    pub(crate) async fn persist(&self) -> Result<(), SessionError> {
-        let manager = self.manager();
-        let store: &dyn Store = &*manager.store;
-        for _ in 0..CREATE_ATTEMPTS {
-            let (id, record, persisted) = {
-                let state = self.state();
-                (state.id.clone(), self.record(&state), state.persisted)
-            };
-            let now = SystemTime::now();
-            let deadline = record
-                .cookie
-                .expires
-                .unwrap_or(now + manager.config.browser_session_ttl);
-            if deadline <= now {
-                if persisted {
-                    store.delete(&id).await?;
-                }
-                self.mark_saved(&id, record.data, false);
-                return Ok(());
-            }
-            if persisted {
-                store.save(&id, &record, deadline).await?;
-            } else if store.create(&id, &record, deadline).await? == Created::IdTaken {
-                tracing::warn!(id = %id.redacted(), "session id already taken; trying another");
-                let fresh = manager.config.id_generator.generate()?;
-                let mut state = self.state();
-                if state.id == id {
-                    state.id = fresh;
-                }
-                continue;
-            }
-            self.mark_saved(&id, record.data, true);
-            return Ok(());
-        }
-        Err(SessionError::IdCollision(CREATE_ATTEMPTS))
-    }
-
-    fn mark_saved(&self, id: &SessionId, data: Map<String, Value>, persisted: bool) {
-        let mut state = self.state();
-        if state.id == *id {
-            state.saved = SaveMark::Snapshot(data);
-            state.persisted = persisted;
-        }
-    }
-
-    /// The record as it should be stored now: the data and Node's `cookie` object.
-    fn record(&self, state: &State) -> Record {
-        let policy = &self.manager().config.cookie;
-        let secure = match policy.secure {
-            crate::Secure::Always => Some(true),
-            crate::Secure::Never => None,
-            crate::Secure::Auto => Some(self.request_secure()),
-        };
-        let mut record = Record::new(state.data.clone());
-        record.cookie = CookieData {
-            original_max_age: state.original_max_age,
-            expires: state.expires,
-            secure,
-            http_only: policy.http_only,
-            domain: policy.domain.clone(),
-            path: policy.path.clone(),
-            same_site: policy.same_site,
-            priority: policy.priority,
-            partitioned: policy.partitioned,
-        };
-        record
     }
 }
 

@@ -10,24 +10,43 @@ use async_trait::async_trait;
 use crate::{Record, SessionId, StoreError};
 
 mod memory;
+mod version;
 
 pub use memory::MemoryStore;
+pub use version::Version;
 
 /// What [`Store::create`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Created {
-    /// The record was written under the new id.
-    Created,
+    /// The record was written under the new id; this is its version.
+    Written(Version),
     /// A live record already holds this id; nothing was written.
     IdTaken,
 }
 
-/// What [`Store::load_and_touch`] found.
+/// What [`Store::save`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Saved {
+    /// The record was still the expected version and was replaced; this is the new version.
+    Written(Version),
+    /// Nothing was written: another writer changed the record since the expected version was
+    /// read. This is the record as it is now, for the caller to merge its changes into.
+    Changed(Loaded),
+    /// Nothing was written: no live record holds the id any more (deleted by a logout, a
+    /// regenerate or a revoke, or expired). A save never brings a record back.
+    Gone,
+}
+
+/// A record read from a store, with its version; what [`Store::load`] and
+/// [`Store::load_and_touch`] return.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Loaded {
     /// The live record.
     pub record: Record,
+    /// The version of the record as read: a [`save`](Store::save) against it applies only if
+    /// nothing wrote the record since.
+    pub version: Version,
     /// Whether the store also moved the record's expiry, as [`Store::touch`] would have, to
     /// the record's own lifetime from now.
     pub touched: bool,
@@ -35,19 +54,50 @@ pub struct Loaded {
 
 impl Loaded {
     /// A record loaded without touching it.
-    pub fn untouched(record: Record) -> Self {
+    pub fn new(record: Record, version: Version) -> Self {
         Self {
             record,
+            version,
             touched: false,
         }
     }
 
-    /// A record loaded and touched in the same operation.
-    pub fn touched(record: Record) -> Self {
+    /// The same, marked as touched in the same operation ([`Store::load_and_touch`]).
+    pub fn touched(self) -> Self {
+        Self {
+            touched: true,
+            ..self
+        }
+    }
+}
+
+/// What a [`create`](Store::create) or a [`save`](Store::save) writes.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Write<'a> {
+    /// The record.
+    pub record: &'a Record,
+    /// When the store may forget it; always in the future.
+    pub expires_at: SystemTime,
+    /// The user the session belongs to, when the configuration names one
+    /// ([`SessionConfigBuilder::user_key`](crate::SessionConfigBuilder::user_key)): the store
+    /// lists the session under that user until `expires_at` ([`Store::sessions_of`]).
+    pub owner: Option<&'a str>,
+}
+
+impl<'a> Write<'a> {
+    /// A write of `record` that may be forgotten at `expires_at`, owned by no user.
+    pub fn new(record: &'a Record, expires_at: SystemTime) -> Self {
         Self {
             record,
-            touched: true,
+            expires_at,
+            owner: None,
         }
+    }
+
+    /// The same write, listed under `owner`.
+    pub fn owned_by(self, owner: Option<&'a str>) -> Self {
+        Self { owner, ..self }
     }
 }
 
@@ -115,39 +165,59 @@ impl Lifetimes {
 /// A store must never return a record past its expiry, and must report failures as a typed
 /// [`StoreError`] rather than as "not found".
 ///
-/// # Evolving the trait
+/// # What a save promises
 ///
-/// New capabilities (a conditional save against a record version, listing a user's sessions)
-/// arrive as provided methods with a default implementation, and [`Record`] is
-/// `#[non_exhaustive]`, so existing stores keep compiling.
+/// Writes are conditional. A [`create`](Store::create) writes only where no live record is;
+/// a [`save`](Store::save) writes only over the very record version the request read
+/// ([`Loaded::version`]). So a session that a logout, a `regenerate()` or a revoke deleted is
+/// never written back by a request that loaded it earlier, and a write by another request or
+/// another process (an Express app sharing the store) is never overwritten unseen: the save
+/// reports [`Saved::Changed`] with the current record, and the session layer merges its own
+/// changes into it. The store conformance suite (`testing::conformance`) checks all of this
+/// for every store.
+///
+/// # Sessions of a user
+///
+/// A write or touch may name the session's user ([`Write::owner`]); the store then lists the
+/// session under that user until its expiry, so that [`sessions_of`](Store::sessions_of) can
+/// find every live session of the user (for "log out everywhere").
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Loads a live record, or `None` when there is none (never found, deleted or expired).
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError>;
+    /// Loads a live record and its version, or `None` when there is none (never found,
+    /// deleted or expired).
+    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError>;
 
     /// Writes a record only if no live record holds `id`, atomically, so that two new sessions
     /// can never share an id.
-    async fn create(
-        &self,
-        id: &SessionId,
-        record: &Record,
-        expires_at: SystemTime,
-    ) -> Result<Created, StoreError>;
+    async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError>;
 
-    /// Writes a record, replacing any record under `id`.
+    /// Replaces the record under `id` only if it is still the version `expected` (read by
+    /// [`load`](Store::load) or written by an earlier create or save), atomically: the check
+    /// and the write are one operation (on a remote store, one round trip).
     async fn save(
         &self,
         id: &SessionId,
-        record: &Record,
-        expires_at: SystemTime,
-    ) -> Result<(), StoreError>;
+        write: Write<'_>,
+        expected: &Version,
+    ) -> Result<Saved, StoreError>;
 
-    /// Moves the expiry of an existing record without rewriting its data. A missing record
-    /// stays missing.
-    async fn touch(&self, id: &SessionId, expires_at: SystemTime) -> Result<(), StoreError>;
+    /// Moves the expiry of an existing record without rewriting its data, and says whether
+    /// there was one. A missing record stays missing. With an `owner`, the session's listing
+    /// under that user moves too.
+    async fn touch(
+        &self,
+        id: &SessionId,
+        expires_at: SystemTime,
+        owner: Option<&str>,
+    ) -> Result<bool, StoreError>;
 
     /// Deletes the record; deleting a missing record is not an error.
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
+
+    /// The ids of the sessions listed under `owner` whose expiry has not passed: every live
+    /// session written or touched with that owner, and possibly some that were deleted since
+    /// or now belong to another user (the caller loads each to check).
+    async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError>;
 
     /// Loads a live record and, in the same operation, may move its expiry as the end of a
     /// read-only request would: to now + [`lifetimes.of(record)`](Lifetimes::of). A store
@@ -160,40 +230,44 @@ pub trait Store: Send + Sync + 'static {
         lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
         let _ = lifetimes;
-        Ok(self.load(id).await?.map(Loaded::untouched))
+        self.load(id).await
     }
 }
 
 #[async_trait]
 impl<S: Store + ?Sized> Store for Arc<S> {
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
         (**self).load(id).await
     }
 
-    async fn create(
-        &self,
-        id: &SessionId,
-        record: &Record,
-        expires_at: SystemTime,
-    ) -> Result<Created, StoreError> {
-        (**self).create(id, record, expires_at).await
+    async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
+        (**self).create(id, write).await
     }
 
     async fn save(
         &self,
         id: &SessionId,
-        record: &Record,
-        expires_at: SystemTime,
-    ) -> Result<(), StoreError> {
-        (**self).save(id, record, expires_at).await
+        write: Write<'_>,
+        expected: &Version,
+    ) -> Result<Saved, StoreError> {
+        (**self).save(id, write, expected).await
     }
 
-    async fn touch(&self, id: &SessionId, expires_at: SystemTime) -> Result<(), StoreError> {
-        (**self).touch(id, expires_at).await
+    async fn touch(
+        &self,
+        id: &SessionId,
+        expires_at: SystemTime,
+        owner: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        (**self).touch(id, expires_at, owner).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         (**self).delete(id).await
+    }
+
+    async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError> {
+        (**self).sessions_of(owner).await
     }
 
     async fn load_and_touch(

@@ -1,4 +1,4 @@
-//! [`RedisStoreBuilder`]: a [`RedisStore`] from a URL, a key prefix and a timeout.
+//! [`RedisStoreBuilder`]: a [`RedisStore`] from a URL, key prefixes and a timeout.
 
 use std::time::Duration;
 
@@ -11,6 +11,9 @@ use crate::{error::BuildError, store::Inner, RedisStore};
 
 /// The key prefix connect-redis uses.
 pub const DEFAULT_PREFIX: &str = "sess:";
+/// What the default user-index prefix puts before the session prefix: the index of user
+/// `alice` is `users:sess:alice` by default.
+pub const DEFAULT_USER_INDEX_LEAD: &str = "users:";
 /// The default bound on every Redis call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a call waits by default for a connection that is not up before it fails.
@@ -27,6 +30,7 @@ pub const DEFAULT_MAX_RECONNECT_DELAY: Duration = Duration::from_millis(1_000);
 /// # async fn run() -> Result<(), session_redis::BuildError> {
 /// let store = RedisStore::builder("redis://127.0.0.1:6379/0")
 ///     .prefix("myapp:sess:")
+///     .user_index_prefix("myapp:users:") // default: "users:myapp:sess:"
 ///     .timeout(Duration::from_millis(500))
 ///     .build()?; // connects in the background; Redis may still be down
 /// # drop(store); Ok(()) }
@@ -37,6 +41,7 @@ pub const DEFAULT_MAX_RECONNECT_DELAY: Duration = Duration::from_millis(1_000);
 pub struct RedisStoreBuilder {
     url: String,
     prefix: String,
+    user_index_prefix: Option<String>,
     timeout: Duration,
     connect_wait: Duration,
     max_reconnect_delay: Duration,
@@ -47,6 +52,7 @@ impl RedisStoreBuilder {
         Self {
             url: url.into(),
             prefix: DEFAULT_PREFIX.to_owned(),
+            user_index_prefix: None,
             timeout: DEFAULT_TIMEOUT,
             connect_wait: DEFAULT_CONNECT_WAIT,
             max_reconnect_delay: DEFAULT_MAX_RECONNECT_DELAY,
@@ -54,9 +60,28 @@ impl RedisStoreBuilder {
     }
 
     /// The prefix put before every session id to make its key; `sess:` by default, as in
-    /// connect-redis. An Express app sharing the sessions must use the same prefix.
+    /// connect-redis. An Express app sharing the sessions must use the same prefix. It may not
+    /// be empty: every key would then match connect-redis's `SCAN prefix*`, the users' indexes
+    /// included (see [`user_index_prefix`](Self::user_index_prefix)).
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
+        self
+    }
+
+    /// The prefix put before a user's name to make the key of the sorted set that lists the
+    /// user's sessions ([`Store::sessions_of`](session_core::Store::sessions_of), for "log out
+    /// everywhere"); by default [`DEFAULT_USER_INDEX_LEAD`] followed by the
+    /// [prefix](Self::prefix): `users:sess:`.
+    ///
+    /// Neither prefix may start with the other: connect-redis's `all()`, `length()` and
+    /// `clear()` scan `prefix*` and expect every key they find to hold a session, so an index
+    /// key must never match that pattern. [`build`](Self::build) refuses prefixes that
+    /// overlap ([`BuildError::OverlappingPrefixes`]).
+    ///
+    /// Sessions that only an Express app writes are not listed: connect-redis knows nothing of
+    /// the index.
+    pub fn user_index_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.user_index_prefix = Some(prefix.into());
         self
     }
 
@@ -92,6 +117,17 @@ impl RedisStoreBuilder {
         if self.timeout.is_zero() {
             return Err(BuildError::ZeroTimeout);
         }
+        let user_index_prefix = self
+            .user_index_prefix
+            .unwrap_or_else(|| format!("{DEFAULT_USER_INDEX_LEAD}{}", self.prefix));
+        if user_index_prefix.starts_with(&self.prefix)
+            || self.prefix.starts_with(&user_index_prefix)
+        {
+            return Err(BuildError::OverlappingPrefixes {
+                prefix: self.prefix,
+                user_index_prefix,
+            });
+        }
         check_scheme(&self.url)?;
         tokio::runtime::Handle::try_current().map_err(BuildError::NoRuntime)?;
         let mut config = Config::from_url(&self.url).map_err(BuildError::Url)?;
@@ -121,6 +157,7 @@ impl RedisStoreBuilder {
         let inner = Inner::new(
             client.clone(),
             self.prefix,
+            user_index_prefix,
             self.timeout,
             self.connect_wait.min(self.timeout),
             redact(&self.url),
@@ -208,6 +245,28 @@ mod tests {
             RedisStore::builder("http://example.com").build(),
             Err(BuildError::UnsupportedScheme(s)) if s == "http"
         ));
+        for (prefix, index) in [("sess:", Some("sess:users:")), ("", None), ("u", None)] {
+            let mut builder = RedisStore::builder("redis://127.0.0.1:1").prefix(prefix);
+            if let Some(index) = index {
+                builder = builder.user_index_prefix(index);
+            }
+            assert!(
+                matches!(builder.build(), Err(BuildError::OverlappingPrefixes { .. })),
+                "{prefix:?} and {index:?}"
+            );
+        }
+        assert!(matches!(
+            RedisStore::builder("redis://127.0.0.1:1")
+                .prefix("app:sess:")
+                .user_index_prefix("app:")
+                .build(),
+            Err(BuildError::OverlappingPrefixes { .. })
+        ));
+        let store = RedisStore::builder("redis://127.0.0.1:1")
+            .prefix("app:sess:")
+            .build()
+            .expect("default index prefix");
+        assert_eq!(store.user_index_prefix(), "users:app:sess:");
         assert!(matches!(
             RedisStore::builder("redis://exa mple:port").build(),
             Err(BuildError::Url(_))

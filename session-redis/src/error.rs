@@ -34,6 +34,17 @@ pub enum BuildError {
     /// The client could not be set up from the configuration.
     #[error("the Redis client could not be configured")]
     Client(#[source] ClientError),
+    /// The session key prefix and the user-index prefix overlap (one starts with the other,
+    /// or the session prefix is empty), so connect-redis's scans of `prefix*` could meet a
+    /// user's index; set [`user_index_prefix`](crate::RedisStoreBuilder::user_index_prefix)
+    /// to a prefix of its own.
+    #[error("the user-index prefix {user_index_prefix:?} overlaps the session prefix {prefix:?}")]
+    OverlappingPrefixes {
+        /// The session key prefix.
+        prefix: String,
+        /// The user-index prefix.
+        user_index_prefix: String,
+    },
     /// The call timeout must be longer than zero.
     #[error("the Redis call timeout must be longer than zero")]
     ZeroTimeout,

@@ -2,15 +2,48 @@
 //! connect-redis writes, so a Rust service and an Express app (`express-session` +
 //! `connect-redis`) can share live sessions in one Redis.
 //!
-//! | aspect | what [`RedisStore`] does (same as connect-redis 9/10) |
-//! |---|---|
-//! | key | prefix (default `sess:`) + session id |
-//! | value | `JSON.stringify(session)`: a `cookie` object (`originalMaxAge`, ISO `expires`, `httpOnly`, `path`, ...) then the app's keys, verbatim ([`Record::to_json`](session_core::Record::to_json)) |
-//! | save | `SET key value EX ttl`, `ttl = ceil((expires - now) / 1000 ms)`; a ttl `<= 0` is `DEL key` |
-//! | create | `SET key value NX EX ttl`: atomic, two new sessions never share an id |
-//! | touch | `EXPIRE key ttl` only: the stored `cookie.expires` goes stale, the Redis TTL is the truth |
-//! | load of a read-only request | `GETEX key EX ttl`: the load and the touch in one command (connect-redis sends `GET`, then `EXPIRE`); Redis 6.2 or later, else `GET` and `EXPIRE` |
-//! | destroy | `DEL key` |
+//! | operation | what [`RedisStore`] sends | connect-redis 9/10 |
+//! |---|---|---|
+//! | key | prefix (default `sess:`) + session id | the same |
+//! | value | `JSON.stringify(session)`: a `cookie` object (`originalMaxAge`, ISO `expires`, `httpOnly`, `path`, ...) then the app's keys, verbatim ([`Record::to_json`](session_core::Record::to_json)), and nothing else | the same |
+//! | version of a record | the SHA-1 of the stored bytes, computed by the store; stored nowhere | (none) |
+//! | load | `GET key` | `GET key` |
+//! | load of a read-only request | `GETEX key EX ttl`: the load and the touch in one command; Redis 6.2 or later, else `GET` (and `EXPIRE` at the request's end) | `GET key`, then `EXPIRE key ttl` |
+//! | create | `SET key value NX EX ttl`: atomic, two new sessions never share an id | `SET key value EX ttl` |
+//! | save | `EVALSHA <save> 1 key <sha1 of the value read> value ttl`: a script that writes `SET key value EX ttl` only if the key still holds the bytes the request read, in one round trip; `EVAL` of the script when Redis answers `NOSCRIPT` | `SET key value EX ttl` |
+//! | touch | `EXPIRE key ttl` only: the stored `cookie.expires` goes stale, the Redis TTL is the truth | the same |
+//! | destroy | `DEL key` | the same |
+//! | a create, save or touch that names a user | first, in the same round trip: `EVAL <index> 1 users:sess:<user> <deadline ms> <id> <now ms>` (`ZADD`, `ZREMRANGEBYSCORE` of the expired, `PEXPIREAT` the last deadline) | (none) |
+//! | sessions of a user | `ZRANGEBYSCORE users:sess:<user> <now ms> +inf` | (none) |
+//!
+//! `ttl = ceil((expires_at - now) / 1000 ms)`, as connect-redis computes it, and at least 1.
+//!
+//! # Conditional saves, shared with Express
+//!
+//! A save writes only over the very record the request loaded, so that a write by another
+//! request, or by an Express app on the same Redis, is never overwritten unseen, and a session
+//! that a logout deleted is never written back. The Express side knows nothing of versions and
+//! writes plain JSON, so the version of a record is the SHA-1 of its stored bytes: the save
+//! script compares it with `redis.sha1hex` of what the key holds now and answers
+//! [`Saved::Written`](session_core::Saved::Written), [`Saved::Gone`](session_core::Saved::Gone)
+//! (nothing is there) or [`Saved::Changed`](session_core::Saved::Changed) with the current
+//! record, for the session layer to merge into. The stored value stays byte for byte what
+//! connect-redis writes.
+//!
+//! # Sessions of a user
+//!
+//! For "log out everywhere" ([`Store::sessions_of`](session_core::Store::sessions_of)) each
+//! user has a sorted set of session ids scored by deadline, under its own prefix (by default
+//! `users:` + the session prefix, [`RedisStoreBuilder::user_index_prefix`]), so that
+//! connect-redis's `SCAN prefix*` never meets one. Every write or touch that names the user
+//! updates it in the same round trip, ahead of the session command, so a listing never misses
+//! a session once it is written; entries drop out as their deadline passes and the set expires
+//! with its last session. Sessions that only an Express app writes are not listed.
+//!
+//! Every script reads and writes the one key it declares, so the store runs on Redis Cluster,
+//! where a session key and an index key hash to different slots. There the index entry is
+//! awaited before the session command (two round trips for a write that names a user), since
+//! two nodes keep no order between them.
 //!
 //! # Example
 //!
@@ -41,8 +74,9 @@
 //! does not answer in time gives [`StoreError::Timeout`](session_core::StoreError::Timeout).
 //! Adapters answer both with `503`, never with a silent new session. The client reconnects by
 //! itself (exponential back-off up to [`max_reconnect_delay`](RedisStoreBuilder::max_reconnect_delay)),
-//! so service resumes when Redis is back. A write that returned `Ok` is in Redis. The mapping
-//! of client errors is in [`error`].
+//! so service resumes when Redis is back. A create or save that reported a write is in Redis;
+//! a command cut off by an outage is reported as an error, never replayed on the next
+//! connection. The mapping of client errors is in [`error`].
 //!
 //! # Why fred
 //!
@@ -66,12 +100,18 @@
 //! Cluster and Sentinel need no feature.
 
 mod builder;
+mod command;
 pub mod error;
+mod index;
+mod save;
+mod script;
 mod store;
+mod stored;
+mod time;
 
 pub use builder::{
     RedisStoreBuilder, DEFAULT_CONNECT_WAIT, DEFAULT_MAX_RECONNECT_DELAY, DEFAULT_PREFIX,
-    DEFAULT_TIMEOUT,
+    DEFAULT_TIMEOUT, DEFAULT_USER_INDEX_LEAD,
 };
 pub use error::BuildError;
 pub use store::RedisStore;

@@ -6,15 +6,20 @@
 //! adapter with [`scenario_tests!`]. A scenario that passes on three adapters and fails on one
 //! is a bug in that adapter.
 
+mod backend;
 mod client;
 mod server;
 
+pub mod integrity;
 pub mod scenarios;
 
+pub use backend::{Backend, BackendStore};
 pub use client::{get, Browser, Response, SetCookie};
 pub use server::{bind_loopback, Start, TestServer};
 
-/// Generates one `#[tokio::test]` per scenario for an adapter's [`Start`] function.
+/// Generates one `#[tokio::test]` per scenario for an adapter's [`Start`] function: the
+/// scenarios of [`scenarios`] on the memory store, and those of [`integrity`] once per
+/// [`Backend`] (in modules `on_memory` and `on_redis`).
 ///
 /// ```ignore
 /// mod axum { session_scenarios::scenario_tests!(super::start_axum); }
@@ -22,7 +27,14 @@ pub use server::{bind_loopback, Start, TestServer};
 #[macro_export]
 macro_rules! scenario_tests {
     ($start:path) => {
-        $crate::scenario_tests!(@each $start;
+        const START: $crate::Start = $start;
+        mod on_memory {
+            $crate::scenario_tests!(@integrity $crate::Backend::Memory);
+        }
+        mod on_redis {
+            $crate::scenario_tests!(@integrity $crate::Backend::Redis);
+        }
+        $crate::scenario_tests!(@each;
             new_visitor_untouched_without_save_uninitialized,
             new_visitor_untouched_with_save_uninitialized,
             new_visitor_writing_data,
@@ -51,11 +63,30 @@ macro_rules! scenario_tests {
             routes_that_never_touch_the_session_cost_nothing,
         );
     };
-    (@each $start:path; $($name:ident),* $(,)?) => {
+    (@integrity $backend:expr) => {
+        $crate::scenario_tests!(@each_on $backend;
+            logout_is_never_undone_by_requests_in_flight,
+            login_is_never_undone_by_requests_in_flight,
+            log_out_everywhere_ends_every_session_of_the_user,
+            parallel_changes_to_different_keys_both_persist,
+            the_same_key_follows_the_conflict_policy,
+            serialised_requests_count_every_increment,
+            the_absolute_timeout_ends_an_active_session,
+        );
+    };
+    (@each; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                $crate::scenarios::$name($start).await;
+                $crate::scenarios::$name(START).await;
+            }
+        )*
+    };
+    (@each_on $backend:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::integrity::$name(super::START, $backend).await;
             }
         )*
     };

@@ -147,8 +147,8 @@ async fn measure(sessions: u32) -> Result<String> {
     }
 
     let id = id_of(&first)?;
-    let record = store.load(&id).await?.ok_or("the first session is gone")?;
-    let json = record.to_json()?;
+    let loaded = store.load(&id).await?.ok_or("the first session is gone")?;
+    let json = loaded.record.to_json()?;
     let n = f64::from(sessions);
     let per = |field: fn(&Snapshot) -> i64| (field(&after) - field(&before)) as f64 / n;
     let heap = per(|s| s.heap);

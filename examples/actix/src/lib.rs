@@ -29,10 +29,8 @@ pub fn app(
             "/",
             web::get().to(|s: Session| async move { reply(routes::visit(&s)) }),
         )
-        .route(
-            "/peek",
-            web::get().to(|s: Session| async move { reply(routes::peek(&s)) }),
-        )
+        .route("/peek", web::get().to(peek))
+        .route("/bump", web::get().to(bump))
         .route("/login", web::get().to(login))
         .route(
             "/whoami",
@@ -41,6 +39,10 @@ pub fn app(
         .route(
             "/logout",
             web::get().to(|s: Session| async move { reply(routes::logout(&s).await) }),
+        )
+        .route(
+            "/logout-everywhere",
+            web::get().to(|s: Session| async move { reply(routes::logout_everywhere(&s).await) }),
         )
         .route(
             "/remember",
@@ -62,6 +64,19 @@ struct LoginQuery {
 
 async fn login(session: Session, query: web::Query<LoginQuery>) -> HttpResponse {
     reply(routes::login(&session, query.user.as_deref()).await)
+}
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
+}
+
+async fn peek(session: Session, query: web::Query<KeyQuery>) -> HttpResponse {
+    reply(routes::peek(&session, query.key.as_deref()))
+}
+
+async fn bump(session: Session, query: web::Query<KeyQuery>) -> HttpResponse {
+    reply(routes::bump(&session, query.key.as_deref()))
 }
 
 #[derive(Deserialize)]

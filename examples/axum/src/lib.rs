@@ -19,10 +19,8 @@ pub fn app(manager: SessionManager) -> Router {
             "/",
             get(|s: Session| async move { reply(routes::visit(&s)) }),
         )
-        .route(
-            "/peek",
-            get(|s: Session| async move { reply(routes::peek(&s)) }),
-        )
+        .route("/peek", get(peek))
+        .route("/bump", get(bump))
         .route("/login", get(login))
         .route(
             "/whoami",
@@ -31,6 +29,10 @@ pub fn app(manager: SessionManager) -> Router {
         .route(
             "/logout",
             get(|s: Session| async move { reply(routes::logout(&s).await) }),
+        )
+        .route(
+            "/logout-everywhere",
+            get(|s: Session| async move { reply(routes::logout_everywhere(&s).await) }),
         )
         .route(
             "/remember",
@@ -52,6 +54,19 @@ struct LoginQuery {
 
 async fn login(session: Session, Query(query): Query<LoginQuery>) -> Response {
     reply(routes::login(&session, query.user.as_deref()).await)
+}
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
+}
+
+async fn peek(session: Session, Query(query): Query<KeyQuery>) -> Response {
+    reply(routes::peek(&session, query.key.as_deref()))
+}
+
+async fn bump(session: Session, Query(query): Query<KeyQuery>) -> Response {
+    reply(routes::bump(&session, query.key.as_deref()))
 }
 
 #[derive(Deserialize)]

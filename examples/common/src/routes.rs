@@ -33,12 +33,48 @@ pub fn visit(session: &Session) -> Result<Reply, SessionError> {
     Ok(Reply::ok(format!("count={count}")))
 }
 
-/// `GET /peek`: the counter, without changing anything.
-pub fn peek(session: &Session) -> Result<Reply, SessionError> {
-    Ok(Reply::ok(match session.get::<u64>("count")? {
-        Some(count) => format!("count={count}"),
-        None => "count=none".to_owned(),
+/// `GET /peek?key=K`: the counter `K` (default `count`), without changing anything.
+pub fn peek(session: &Session, key: Option<&str>) -> Result<Reply, SessionError> {
+    let key = match counter_key(key.or(Some("count"))) {
+        Ok(key) => key,
+        Err(reply) => return Ok(reply),
+    };
+    Ok(Reply::ok(match session.get::<u64>(key)? {
+        Some(count) => format!("{key}={count}"),
+        None => format!("{key}=none"),
     }))
+}
+
+/// `GET /bump?key=K`: adds one to the counter `K` (absent: 0), so that concurrent requests
+/// can each change their own key of one session.
+pub fn bump(session: &Session, key: Option<&str>) -> Result<Reply, SessionError> {
+    let key = match counter_key(key) {
+        Ok(key) => key,
+        Err(reply) => return Ok(reply),
+    };
+    let count = session.get::<u64>(key)?.unwrap_or(0) + 1;
+    session.insert(key, count)?;
+    Ok(Reply::ok(format!("{key}={count}")))
+}
+
+/// A counter's name: 1 to 32 of `[A-Za-z0-9_-]`, and not `user` or `remember`, which other
+/// routes own; otherwise the `400` to answer.
+fn counter_key(key: Option<&str>) -> Result<&str, Reply> {
+    match key {
+        Some(key)
+            if (1..=32).contains(&key.len())
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                && !["user", "remember"].contains(&key) =>
+        {
+            Ok(key)
+        }
+        _ => Err(Reply {
+            status: 400,
+            body: "invalid key".to_owned(),
+        }),
+    }
 }
 
 /// `GET /login?user=U`: a new session (new id, old record gone) holding `user`.
@@ -66,6 +102,13 @@ pub fn whoami(session: &Session) -> Result<Reply, SessionError> {
 pub async fn logout(session: &Session) -> Result<Reply, SessionError> {
     session.destroy().await?;
     Ok(Reply::ok("bye"))
+}
+
+/// `GET /logout-everywhere`: ends every session of this session's user, this one included,
+/// and clears the cookie; answers how many sessions ended.
+pub async fn logout_everywhere(session: &Session) -> Result<Reply, SessionError> {
+    let revoked = session.log_out_everywhere().await?;
+    Ok(Reply::ok(format!("revoked={revoked}")))
 }
 
 /// `GET /remember`: this session lasts 30 days.

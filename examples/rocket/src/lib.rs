@@ -28,7 +28,19 @@ pub fn app(manager: SessionManager, addr: SocketAddr) -> Rocket<Build> {
     rocket::custom(figment)
         .mount(
             "/",
-            routes![visit, peek, login, whoami, logout, remember, max_age, unset, health],
+            routes![
+                visit,
+                peek,
+                bump,
+                login,
+                whoami,
+                logout,
+                logout_everywhere,
+                remember,
+                max_age,
+                unset,
+                health
+            ],
         )
         .register("/", catchers![plain])
         .attach(SessionFairing::new(manager))
@@ -47,9 +59,14 @@ fn visit(session: Session) -> Answer {
     reply(routes::visit(&session))
 }
 
-#[get("/peek")]
-fn peek(session: Session) -> Answer {
-    reply(routes::peek(&session))
+#[get("/peek?<key>")]
+fn peek(session: Session, key: Option<&str>) -> Answer {
+    reply(routes::peek(&session, key))
+}
+
+#[get("/bump?<key>")]
+fn bump(session: Session, key: Option<&str>) -> Answer {
+    reply(routes::bump(&session, key))
 }
 
 #[get("/login?<user>")]
@@ -65,6 +82,11 @@ fn whoami(session: Session) -> Answer {
 #[get("/logout")]
 async fn logout(session: Session) -> Answer {
     reply(routes::logout(&session).await)
+}
+
+#[get("/logout-everywhere")]
+async fn logout_everywhere(session: Session) -> Answer {
+    reply(routes::logout_everywhere(&session).await)
 }
 
 #[get("/remember")]

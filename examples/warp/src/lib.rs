@@ -16,8 +16,13 @@ pub fn app(
         .and(session.clone())
         .map(|s: Session| reply(routes::visit(&s)));
     let peek = warp::path!("peek")
+        .and(warp::query::<KeyQuery>())
         .and(session.clone())
-        .map(|s: Session| reply(routes::peek(&s)));
+        .map(|query: KeyQuery, s: Session| reply(routes::peek(&s, query.key.as_deref())));
+    let bump = warp::path!("bump")
+        .and(warp::query::<KeyQuery>())
+        .and(session.clone())
+        .map(|query: KeyQuery, s: Session| reply(routes::bump(&s, query.key.as_deref())));
     let login = warp::path!("login")
         .and(warp::query::<LoginQuery>())
         .and(session.clone())
@@ -30,6 +35,9 @@ pub fn app(
     let logout = warp::path!("logout")
         .and(session.clone())
         .then(|s: Session| async move { reply(routes::logout(&s).await) });
+    let logout_everywhere = warp::path!("logout-everywhere")
+        .and(session.clone())
+        .then(|s: Session| async move { reply(routes::logout_everywhere(&s).await) });
     let remember = warp::path!("remember")
         .and(session.clone())
         .map(|s: Session| reply(routes::remember(&s)));
@@ -45,11 +53,15 @@ pub fn app(
         visit
             .or(peek)
             .unify()
+            .or(bump)
+            .unify()
             .or(login)
             .unify()
             .or(whoami)
             .unify()
             .or(logout)
+            .unify()
+            .or(logout_everywhere)
             .unify()
             .or(remember)
             .unify()
@@ -65,6 +77,11 @@ pub fn app(
 #[derive(Deserialize)]
 struct LoginQuery {
     user: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -9,13 +9,14 @@ use std::{
 };
 
 use async_trait::async_trait;
-use moka::{future::Cache, policy::EvictionPolicy, Expiry};
+use moka::{future::Cache, ops::compute::Op, policy::EvictionPolicy, Expiry};
 
-use crate::{Created, Record, SessionId, Store, StoreError};
+use crate::{Created, Loaded, Record, Saved, SessionId, Store, StoreError, Version, Write};
 
-use self::key::Key;
+use self::{key::Key, owners::Owners};
 
 mod key;
+mod owners;
 
 /// Bytes charged per entry on top of the JSON (and of a long id's own allocation): what a
 /// session with a default id costs beyond its record, as `cargo xtask bench memory` measures
@@ -29,7 +30,9 @@ const ENTRY_OVERHEAD: usize = 341;
 ///
 /// - Each record expires at its own time; an expired record is never returned.
 /// - [`create`](Store::create) is atomic (moka's entry API), so two new sessions never share
-///   an id.
+///   an id; a [`save`](Store::save) compares the entry's version and replaces it in one
+///   atomic compute, so it never writes over a record it did not load, nor brings a deleted
+///   one back.
 /// - An optional capacity, in bytes, bounds memory. When it is reached the least recently
 ///   used sessions go first: the eviction policy is LRU rather than moka's default TinyLFU,
 ///   which would refuse a brand-new session outright when the cache is full
@@ -48,6 +51,10 @@ pub struct MemoryStore {
     /// Keyed with foldhash rather than SipHash: keys reach the store only after their
     /// signature verified (or from our own generator), so a client cannot pick colliding keys.
     cache: Cache<Key, Entry, foldhash::fast::RandomState>,
+    /// The last version given to a write; every write takes the next one.
+    versions: Arc<AtomicU64>,
+    /// Each user's sessions.
+    owners: Arc<Owners>,
 }
 
 /// One stored session. Clones (what moka hands out on reads) share the same deadline, so a
@@ -64,14 +71,28 @@ struct Stored {
     json: Box<str>,
     /// When the record expires: milliseconds on the monotonic clock since [`clock_base`].
     deadline_ms: AtomicU64,
+    /// Which write this is (unique within the store).
+    version: u64,
 }
 
 impl Entry {
-    fn new(json: String, expires_at: SystemTime) -> Self {
+    fn new(json: String, expires_at: SystemTime, version: u64) -> Self {
         Self(Arc::new(Stored {
             json: json.into(),
             deadline_ms: AtomicU64::new(monotonic_ms(expires_at)),
+            version,
         }))
+    }
+
+    fn version(&self) -> Version {
+        Version::from_u64(self.0.version)
+    }
+
+    fn loaded(&self) -> Result<Loaded, StoreError> {
+        Ok(Loaded::new(
+            Record::from_json(&self.0.json)?,
+            self.version(),
+        ))
     }
 
     fn deadline(&self) -> Instant {
@@ -113,6 +134,8 @@ impl MemoryStore {
         }
         Self {
             cache: builder.build_with_hasher(foldhash::fast::RandomState::default()),
+            versions: Arc::default(),
+            owners: Arc::default(),
         }
     }
 
@@ -131,8 +154,15 @@ impl MemoryStore {
         self.cache.run_pending_tasks().await;
     }
 
-    fn entry(record: &Record, expires_at: SystemTime) -> Result<Entry, StoreError> {
-        Ok(Entry::new(record.to_json()?, expires_at))
+    /// A new entry for `write`, listed under its owner first: a listing may name a session
+    /// that is not written yet (its reader checks), never miss one that is.
+    fn entry(&self, id: &SessionId, write: Write<'_>) -> Result<Entry, StoreError> {
+        let json = write.record.to_json()?;
+        if let Some(owner) = write.owner {
+            self.owners.note(owner, id, write.expires_at);
+        }
+        let version = self.versions.fetch_add(1, Ordering::Relaxed) + 1;
+        Ok(Entry::new(json, write.expires_at, version))
     }
 }
 
@@ -198,25 +228,21 @@ impl Expiry<Key, Entry> for PerEntryExpiry {
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
         match self.cache.get(id.as_str().as_bytes()).await {
-            Some(entry) if entry.is_live() => Record::from_json(&entry.0.json).map(Some),
+            Some(entry) if entry.is_live() => entry.loaded().map(Some),
             _ => Ok(None),
         }
     }
 
-    async fn create(
-        &self,
-        id: &SessionId,
-        record: &Record,
-        expires_at: SystemTime,
-    ) -> Result<Created, StoreError> {
-        let entry = Self::entry(record, expires_at)?;
+    async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
+        let entry = self.entry(id, write)?;
+        let version = entry.version();
         // moka's entry API treats an expired entry as absent and runs at most one insert per
         // key at a time, so this is an atomic create-if-absent.
         let stored = self.cache.entry(Key::of(id)).or_insert(entry).await;
         Ok(if stored.is_fresh() {
-            Created::Created
+            Created::Written(version)
         } else {
             Created::IdTaken
         })
@@ -225,33 +251,67 @@ impl Store for MemoryStore {
     async fn save(
         &self,
         id: &SessionId,
-        record: &Record,
-        expires_at: SystemTime,
-    ) -> Result<(), StoreError> {
-        let entry = Self::entry(record, expires_at)?;
-        self.cache.insert(Key::of(id), entry).await;
-        Ok(())
+        write: Write<'_>,
+        expected: &Version,
+    ) -> Result<Saved, StoreError> {
+        let entry = self.entry(id, write)?;
+        let version = entry.version();
+        // The comparison and the replacement run in one compute, which moka runs one at a
+        // time per key.
+        let mut outcome = None;
+        self.cache
+            .entry(Key::of(id))
+            .and_compute_with(|current| {
+                let op = match current.map(|current| current.into_value()) {
+                    Some(current) if current.is_live() && current.version() == *expected => {
+                        outcome = Some(Ok(Saved::Written(version)));
+                        Op::Put(entry)
+                    }
+                    Some(current) if current.is_live() => {
+                        outcome = Some(current.loaded().map(Saved::Changed));
+                        Op::Nop
+                    }
+                    _ => {
+                        outcome = Some(Ok(Saved::Gone));
+                        Op::Nop
+                    }
+                };
+                std::future::ready(op)
+            })
+            .await;
+        outcome.unwrap_or(Ok(Saved::Gone))
     }
 
-    async fn touch(&self, id: &SessionId, expires_at: SystemTime) -> Result<(), StoreError> {
+    async fn touch(
+        &self,
+        id: &SessionId,
+        expires_at: SystemTime,
+        owner: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let key = id.as_str().as_bytes();
-        if let Some(entry) = self.cache.get(key).await {
-            if entry.is_live() {
-                entry
-                    .0
-                    .deadline_ms
-                    .store(monotonic_ms(expires_at), Ordering::Release);
-                // Reading again makes moka take the new deadline (`expire_after_read`). If the
-                // entry was deleted or replaced meanwhile, nothing is resurrected.
-                let _ = self.cache.get(key).await;
-            }
+        let Some(entry) = self.cache.get(key).await.filter(Entry::is_live) else {
+            return Ok(false);
+        };
+        if let Some(owner) = owner {
+            self.owners.note(owner, id, expires_at);
         }
-        Ok(())
+        entry
+            .0
+            .deadline_ms
+            .store(monotonic_ms(expires_at), Ordering::Release);
+        // Reading again makes moka take the new deadline (`expire_after_read`). If the entry
+        // was deleted or replaced meanwhile, nothing is resurrected.
+        let _ = self.cache.get(key).await;
+        Ok(true)
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.cache.invalidate(id.as_str().as_bytes()).await;
         Ok(())
+    }
+
+    async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError> {
+        Ok(self.owners.sessions_of(owner))
     }
 }
 
@@ -281,19 +341,17 @@ mod tests {
             let mut data = serde_json::Map::new();
             data.insert("n".into(), n.into());
             let record = Record::new(data);
-            assert_eq!(
-                store.create(id, &record, later).await.unwrap(),
-                Created::Created
-            );
-            assert_eq!(
-                store.create(id, &record, later).await.unwrap(),
-                Created::IdTaken
-            );
+            let write = Write::new(&record, later);
+            assert!(matches!(
+                store.create(id, write).await.unwrap(),
+                Created::Written(_)
+            ));
+            assert_eq!(store.create(id, write).await.unwrap(), Created::IdTaken);
         }
         for (n, id) in ids.iter().enumerate() {
-            store.touch(id, later).await.unwrap();
-            let record = store.load(id).await.unwrap().expect("stored");
-            assert_eq!(record.data["n"], n);
+            assert!(store.touch(id, later, None).await.unwrap());
+            let loaded = store.load(id).await.unwrap().expect("stored");
+            assert_eq!(loaded.record.data["n"], n);
         }
         store.delete(&ids[3]).await.unwrap();
         assert!(store.load(&ids[3]).await.unwrap().is_none());
@@ -310,15 +368,18 @@ mod tests {
         // a frequency-based policy would favour them over newcomers.
         for i in 0..2_000 {
             let id = SessionId::from(format!("filler-{i:05}"));
-            store.save(&id, &record, later).await.unwrap();
+            store.create(&id, Write::new(&record, later)).await.unwrap();
             let _ = store.load(&SessionId::from("filler-00000")).await.unwrap();
         }
         store.run_pending_tasks().await;
         let newcomer = SessionId::from("newcomer");
-        assert_eq!(
-            store.create(&newcomer, &record, later).await.unwrap(),
-            Created::Created
-        );
+        assert!(matches!(
+            store
+                .create(&newcomer, Write::new(&record, later))
+                .await
+                .unwrap(),
+            Created::Written(_)
+        ));
         store.run_pending_tasks().await;
         assert!(
             store.load(&newcomer).await.unwrap().is_some(),

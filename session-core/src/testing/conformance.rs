@@ -16,7 +16,7 @@ use std::{
 
 use serde_json::{json, Map, Value};
 
-use crate::{Created, Lifetimes, Record, SessionId, Store};
+use crate::{Created, Lifetimes, Loaded, Record, Saved, SessionId, Store, Version, Write};
 
 /// Expiry used by the expiry checks; stores with one-second resolution (Redis `EX`) round up.
 const SHORT: Duration = Duration::from_millis(2_000);
@@ -27,8 +27,17 @@ fn hour() -> SystemTime {
     SystemTime::now() + Duration::from_secs(3600)
 }
 
+fn soon() -> SystemTime {
+    SystemTime::now() + SHORT
+}
+
 fn fresh_id() -> SessionId {
     SessionId::random().expect("OS RNG")
+}
+
+/// A user name no other run or check uses.
+fn fresh_user() -> String {
+    format!("user-{}", fresh_id().as_str())
 }
 
 fn record(value: Value) -> Record {
@@ -41,6 +50,34 @@ fn record(value: Value) -> Record {
     record
 }
 
+/// Creates `record` under `id` until `expires_at`, or panics; returns its version.
+async fn create(
+    store: &impl Store,
+    id: &SessionId,
+    record: &Record,
+    expires_at: SystemTime,
+) -> Version {
+    create_owned(store, id, record, expires_at, None).await
+}
+
+async fn create_owned(
+    store: &impl Store,
+    id: &SessionId,
+    record: &Record,
+    expires_at: SystemTime,
+    owner: Option<&str>,
+) -> Version {
+    let write = Write::new(record, expires_at).owned_by(owner);
+    match store.create(id, write).await.expect("create") {
+        Created::Written(version) => version,
+        Created::IdTaken => panic!("a fresh id was taken"),
+    }
+}
+
+async fn load(store: &impl Store, id: &SessionId) -> Loaded {
+    store.load(id).await.expect("load").expect("record present")
+}
+
 /// Runs every check, each on a store made by `make_store`.
 pub async fn run_all<S, F, Fut>(make_store: F)
 where
@@ -51,21 +88,29 @@ where
     missing_record_loads_as_none(&make_store().await).await;
     create_then_load_round_trips_verbatim(&make_store().await).await;
     create_refuses_a_taken_id(&make_store().await).await;
-    save_replaces_the_record(&make_store().await).await;
+    a_save_over_the_loaded_version_replaces_the_record(&make_store().await).await;
+    a_save_over_an_old_version_reports_the_current_record(&make_store().await).await;
+    a_deleted_record_is_never_written_back(&make_store().await).await;
     delete_removes_and_tolerates_missing(&make_store().await).await;
     touch_leaves_a_missing_record_missing(&make_store().await).await;
+    sessions_of_lists_each_users_live_sessions(&make_store().await).await;
     concurrent_creates_of_one_id_admit_exactly_one(Arc::new(make_store().await)).await;
-    let (a, b, c, d) = (
+    concurrent_saves_over_one_version_admit_exactly_one(Arc::new(make_store().await)).await;
+    let timed = (
+        make_store().await,
+        make_store().await,
         make_store().await,
         make_store().await,
         make_store().await,
         make_store().await,
     );
     tokio::join!(
-        expired_record_is_never_returned(&a),
-        touch_extends_life_without_rewriting_data(&b),
-        an_expired_id_can_be_created_again(&c),
-        load_and_touch_says_truly_whether_it_touched(&d),
+        expired_record_is_never_returned(&timed.0),
+        touch_extends_life_without_rewriting_data(&timed.1),
+        an_expired_id_can_be_created_again(&timed.2),
+        load_and_touch_says_truly_whether_it_touched(&timed.3),
+        an_expired_record_is_never_written_back(&timed.4),
+        a_users_listing_follows_expiry_and_touches(&timed.5),
     );
 }
 
@@ -74,26 +119,28 @@ pub async fn missing_record_loads_as_none(store: &impl Store) {
     assert_eq!(store.load(&fresh_id()).await.expect("load"), None);
 }
 
-/// A created record loads back equal, keys and nested values verbatim.
+/// A created record loads back equal, keys, nested values and creation time verbatim, with
+/// the version the create returned; loading again gives the same version.
 pub async fn create_then_load_round_trips_verbatim(store: &impl Store) {
     let id = fresh_id();
-    let written = record(json!({
+    let mut written = record(json!({
         "user": "alice", "count": 3, "passport": {"user": {"id": 7, "roles": ["a", "b"]}},
         "flash": {}, "unicode": "żółw ✓", "nothing": null, "float": 1.5
     }));
+    written.created_at = Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123));
+    let version = create(store, &id, &written, hour()).await;
+    let read = load(store, &id).await;
+    assert_eq!(read.record.data, written.data);
+    assert_eq!(read.record.created_at, written.created_at);
     assert_eq!(
-        store.create(&id, &written, hour()).await.expect("create"),
-        Created::Created
-    );
-    let read = store
-        .load(&id)
-        .await
-        .expect("load")
-        .expect("record present");
-    assert_eq!(read.data, written.data);
-    assert_eq!(
-        read.cookie.original_max_age,
+        read.record.cookie.original_max_age,
         written.cookie.original_max_age
+    );
+    assert_eq!(read.version, version, "load gives the version create wrote");
+    assert_eq!(
+        load(store, &id).await.version,
+        version,
+        "versions are stable"
     );
     store.delete(&id).await.expect("delete");
 }
@@ -101,55 +148,154 @@ pub async fn create_then_load_round_trips_verbatim(store: &impl Store) {
 /// `create` under a live id writes nothing and says so.
 pub async fn create_refuses_a_taken_id(store: &impl Store) {
     let id = fresh_id();
-    let first = record(json!({"who": "first"}));
-    assert_eq!(
-        store.create(&id, &first, hour()).await.expect("create"),
-        Created::Created
-    );
+    create(store, &id, &record(json!({"who": "first"})), hour()).await;
     let second = record(json!({"who": "second"}));
     assert_eq!(
-        store.create(&id, &second, hour()).await.expect("create"),
+        store
+            .create(&id, Write::new(&second, hour()))
+            .await
+            .expect("create"),
         Created::IdTaken
     );
-    let read = store.load(&id).await.expect("load").expect("present");
-    assert_eq!(read.data["who"], "first");
+    assert_eq!(load(store, &id).await.record.data["who"], "first");
     store.delete(&id).await.expect("delete");
 }
 
-/// `save` replaces the whole record.
-pub async fn save_replaces_the_record(store: &impl Store) {
+/// A save over the version that was loaded replaces the whole record and gives a new version.
+pub async fn a_save_over_the_loaded_version_replaces_the_record(store: &impl Store) {
     let id = fresh_id();
-    store
-        .save(&id, &record(json!({"a": 1, "b": 2})), hour())
+    create(store, &id, &record(json!({"a": 1, "b": 2})), hour()).await;
+    let loaded = load(store, &id).await;
+    let replacement = record(json!({"a": 9}));
+    let saved = store
+        .save(&id, Write::new(&replacement, hour()), &loaded.version)
         .await
         .expect("save");
-    store
-        .save(&id, &record(json!({"a": 9})), hour())
-        .await
-        .expect("save");
-    let read = store.load(&id).await.expect("load").expect("present");
+    let Saved::Written(version) = saved else {
+        panic!("a save over the loaded version must be written: {saved:?}");
+    };
+    assert_ne!(version, loaded.version, "a write makes a new version");
+    let read = load(store, &id).await;
     let expected: Map<String, Value> = [("a".to_owned(), json!(9))].into_iter().collect();
-    assert_eq!(read.data, expected);
+    assert_eq!(read.record.data, expected);
+    assert_eq!(read.version, version);
+    store.delete(&id).await.expect("delete");
+}
+
+/// Two requests load one version; the first save wins, the second is not written and gets
+/// the record as the first left it, with its version, to merge into.
+pub async fn a_save_over_an_old_version_reports_the_current_record(store: &impl Store) {
+    let id = fresh_id();
+    let base = create(store, &id, &record(json!({"n": 0})), hour()).await;
+    let first = record(json!({"n": 1, "first": true}));
+    let Saved::Written(after_first) = store
+        .save(&id, Write::new(&first, hour()), &base)
+        .await
+        .expect("save")
+    else {
+        panic!("the first save must be written");
+    };
+    let second = record(json!({"n": 1, "second": true}));
+    match store
+        .save(&id, Write::new(&second, hour()), &base)
+        .await
+        .expect("save")
+    {
+        Saved::Changed(current) => {
+            assert_eq!(current.record.data, first.data, "the current record");
+            assert_eq!(current.version, after_first, "with its version");
+        }
+        other => panic!("a save over an old version must not be written: {other:?}"),
+    }
+    assert_eq!(
+        load(store, &id).await.record.data,
+        first.data,
+        "nothing was overwritten"
+    );
+    store.delete(&id).await.expect("delete");
+}
+
+/// A request that loaded a session before another deleted it (a logout) cannot write it
+/// back, not even once the id is taken again.
+pub async fn a_deleted_record_is_never_written_back(store: &impl Store) {
+    let id = fresh_id();
+    let version = create(store, &id, &record(json!({"user": "ann"})), hour()).await;
+    store.delete(&id).await.expect("delete");
+    let stale = record(json!({"user": "ann", "n": 1}));
+    let saved = store
+        .save(&id, Write::new(&stale, hour()), &version)
+        .await
+        .expect("save");
+    assert_eq!(saved, Saved::Gone, "a deleted session was written back");
+    assert_eq!(store.load(&id).await.expect("load"), None);
+
+    let again = record(json!({"fresh": true}));
+    create(store, &id, &again, hour()).await;
+    let saved = store
+        .save(&id, Write::new(&stale, hour()), &version)
+        .await
+        .expect("save");
+    assert!(
+        matches!(saved, Saved::Changed(_)),
+        "a save over a deleted version replaced a new record: {saved:?}"
+    );
+    assert_eq!(load(store, &id).await.record.data, again.data);
     store.delete(&id).await.expect("delete");
 }
 
 /// `delete` removes a record, and deleting a missing one is fine.
 pub async fn delete_removes_and_tolerates_missing(store: &impl Store) {
     let id = fresh_id();
-    store
-        .save(&id, &record(json!({"a": 1})), hour())
-        .await
-        .expect("save");
+    create(store, &id, &record(json!({"a": 1})), hour()).await;
     store.delete(&id).await.expect("delete");
     assert_eq!(store.load(&id).await.expect("load"), None);
     store.delete(&id).await.expect("deleting a missing record");
 }
 
-/// `touch` does not resurrect or invent a record.
+/// `touch` does not resurrect or invent a record, and says there was none.
 pub async fn touch_leaves_a_missing_record_missing(store: &impl Store) {
     let id = fresh_id();
-    store.touch(&id, hour()).await.expect("touch");
+    let touched = store
+        .touch(&id, hour(), Some("nobody"))
+        .await
+        .expect("touch");
+    assert!(!touched, "touch claimed a record that does not exist");
     assert_eq!(store.load(&id).await.expect("load"), None);
+}
+
+/// Sessions written with an owner are listed under it, and only under it.
+pub async fn sessions_of_lists_each_users_live_sessions(store: &impl Store) {
+    let (ann, bob) = (fresh_user(), fresh_user());
+    let (a1, a2, b1, anonymous) = (fresh_id(), fresh_id(), fresh_id(), fresh_id());
+    let data = record(json!({"n": 1}));
+    create_owned(store, &a1, &data, hour(), Some(&ann)).await;
+    let v2 = create_owned(store, &a2, &data, hour(), None).await;
+    create_owned(store, &b1, &data, hour(), Some(&bob)).await;
+    create_owned(store, &anonymous, &data, hour(), None).await;
+    // a2 becomes ann's at a later save (a login without a new id).
+    let saved = store
+        .save(&a2, Write::new(&data, hour()).owned_by(Some(&ann)), &v2)
+        .await
+        .expect("save");
+    assert!(matches!(saved, Saved::Written(_)), "{saved:?}");
+    let listed = store.sessions_of(&ann).await.expect("sessions_of");
+    assert!(listed.contains(&a1) && listed.contains(&a2), "{listed:?}");
+    assert!(
+        !listed.contains(&b1) && !listed.contains(&anonymous),
+        "{listed:?}"
+    );
+    assert_eq!(
+        store.sessions_of(&bob).await.expect("sessions_of"),
+        std::slice::from_ref(&b1)
+    );
+    assert!(store
+        .sessions_of(&fresh_user())
+        .await
+        .expect("sessions_of")
+        .is_empty());
+    for id in [a1, a2, b1, anonymous] {
+        store.delete(&id).await.expect("delete");
+    }
 }
 
 /// Many concurrent `create`s of one id: exactly one wins.
@@ -159,8 +305,9 @@ pub async fn concurrent_creates_of_one_id_admit_exactly_one<S: Store>(store: Arc
         .map(|n| {
             let (store, id) = (store.clone(), id.clone());
             tokio::spawn(async move {
+                let record = record(json!({ "n": n }));
                 store
-                    .create(&id, &record(json!({ "n": n })), hour())
+                    .create(&id, Write::new(&record, hour()))
                     .await
                     .expect("create")
             })
@@ -168,7 +315,7 @@ pub async fn concurrent_creates_of_one_id_admit_exactly_one<S: Store>(store: Arc
         .collect();
     let mut winners = 0;
     for task in tasks {
-        if task.await.expect("task") == Created::Created {
+        if matches!(task.await.expect("task"), Created::Written(_)) {
             winners += 1;
         }
     }
@@ -176,13 +323,43 @@ pub async fn concurrent_creates_of_one_id_admit_exactly_one<S: Store>(store: Arc
     store.delete(&id).await.expect("delete");
 }
 
+/// Many concurrent saves over the same loaded version, each of different bytes: exactly one
+/// is written, every other one sees the winner's record.
+pub async fn concurrent_saves_over_one_version_admit_exactly_one<S: Store>(store: Arc<S>) {
+    let id = fresh_id();
+    let base = create(&*store, &id, &record(json!({"n": 0})), hour()).await;
+    let tasks: Vec<_> = (1..=32)
+        .map(|n| {
+            let (store, id) = (store.clone(), id.clone());
+            tokio::spawn(async move {
+                let record = record(json!({ "n": n }));
+                store
+                    .save(&id, Write::new(&record, hour()), &base)
+                    .await
+                    .expect("save")
+            })
+        })
+        .collect();
+    let (mut written, mut changed) = (0, 0);
+    for task in tasks {
+        match task.await.expect("task") {
+            Saved::Written(_) => written += 1,
+            Saved::Changed(_) => changed += 1,
+            Saved::Gone => panic!("a live record was reported gone"),
+        }
+    }
+    assert_eq!(
+        (written, changed),
+        (1, 31),
+        "exactly one save over one version"
+    );
+    store.delete(&id).await.expect("delete");
+}
+
 /// A record is gone once its expiry has passed.
 pub async fn expired_record_is_never_returned(store: &impl Store) {
     let id = fresh_id();
-    store
-        .save(&id, &record(json!({"a": 1})), SystemTime::now() + SHORT)
-        .await
-        .expect("save");
+    create(store, &id, &record(json!({"a": 1})), soon()).await;
     assert!(store.load(&id).await.expect("load").is_some());
     tokio::time::sleep(PAST_SHORT).await;
     assert_eq!(
@@ -192,44 +369,68 @@ pub async fn expired_record_is_never_returned(store: &impl Store) {
     );
 }
 
-/// `touch` moves the expiry and keeps the data.
-pub async fn touch_extends_life_without_rewriting_data(store: &impl Store) {
+/// A request that loaded a session before it expired cannot write it back after.
+pub async fn an_expired_record_is_never_written_back(store: &impl Store) {
     let id = fresh_id();
-    store
-        .save(
-            &id,
-            &record(json!({"kept": true})),
-            SystemTime::now() + SHORT,
-        )
+    let version = create(store, &id, &record(json!({"a": 1})), soon()).await;
+    tokio::time::sleep(PAST_SHORT).await;
+    let late = record(json!({"a": 2}));
+    let saved = store
+        .save(&id, Write::new(&late, hour()), &version)
         .await
         .expect("save");
-    store.touch(&id, hour()).await.expect("touch");
+    assert_eq!(saved, Saved::Gone, "an expired session was written back");
+    assert_eq!(store.load(&id).await.expect("load"), None);
+}
+
+/// `touch` moves the expiry and keeps the data and the version.
+pub async fn touch_extends_life_without_rewriting_data(store: &impl Store) {
+    let id = fresh_id();
+    let version = create(store, &id, &record(json!({"kept": true})), soon()).await;
+    assert!(
+        store.touch(&id, hour(), None).await.expect("touch"),
+        "the record exists"
+    );
     tokio::time::sleep(PAST_SHORT).await;
     let read = store
         .load(&id)
         .await
         .expect("load")
         .expect("touched record expired");
-    assert_eq!(read.data["kept"], true);
+    assert_eq!(read.record.data["kept"], true);
+    assert_eq!(read.version, version, "a touch is not a write");
     store.delete(&id).await.expect("delete");
 }
 
 /// Once a record expired, its id is free for `create`.
 pub async fn an_expired_id_can_be_created_again(store: &impl Store) {
     let id = fresh_id();
-    store
-        .save(&id, &record(json!({"old": 1})), SystemTime::now() + SHORT)
-        .await
-        .expect("save");
+    create(store, &id, &record(json!({"old": 1})), soon()).await;
     tokio::time::sleep(PAST_SHORT).await;
-    assert_eq!(
-        store
-            .create(&id, &record(json!({"new": 1})), hour())
-            .await
-            .expect("create"),
-        Created::Created
-    );
+    create(store, &id, &record(json!({"new": 1})), hour()).await;
     store.delete(&id).await.expect("delete");
+}
+
+/// A user's listing drops sessions as they expire, and keeps a session whose touch (with the
+/// owner) moved its expiry.
+pub async fn a_users_listing_follows_expiry_and_touches(store: &impl Store) {
+    let user = fresh_user();
+    let (expiring, touched) = (fresh_id(), fresh_id());
+    let data = record(json!({"n": 1}));
+    create_owned(store, &expiring, &data, soon(), Some(&user)).await;
+    create_owned(store, &touched, &data, soon(), Some(&user)).await;
+    assert!(store
+        .touch(&touched, hour(), Some(&user))
+        .await
+        .expect("touch"));
+    tokio::time::sleep(PAST_SHORT).await;
+    let listed = store.sessions_of(&user).await.expect("sessions_of");
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&touched),
+        "listing after expiry"
+    );
+    store.delete(&touched).await.expect("delete");
 }
 
 /// `load_and_touch` returns what `load` would, and a store that says it touched really moved
@@ -243,16 +444,14 @@ pub async fn load_and_touch_says_truly_whether_it_touched(store: &impl Store) {
     short_lived.cookie.original_max_age = Some(u64::try_from(SHORT.as_millis()).expect("ms"));
     let mut usual_touched = false;
     for (id, record) in [(&usual, &written), (&short, &short_lived)] {
-        store
-            .save(id, record, SystemTime::now() + SHORT)
-            .await
-            .expect("save");
+        let version = create(store, id, record, soon()).await;
         let loaded = store
             .load_and_touch(id, lifetimes)
             .await
             .expect("load_and_touch")
             .expect("record present");
         assert_eq!(loaded.record.data, record.data);
+        assert_eq!(loaded.version, version);
         usual_touched |= id == &usual && loaded.touched;
     }
     tokio::time::sleep(PAST_SHORT).await;

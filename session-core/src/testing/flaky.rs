@@ -8,7 +8,7 @@ use std::{
 
 use async_trait::async_trait;
 
-use crate::{Created, Lifetimes, Loaded, Record, SessionId, Store, StoreError};
+use crate::{Created, Lifetimes, Loaded, Saved, SessionId, Store, StoreError, Version, Write};
 
 /// Wraps a store and, while [`set_failing`](Self::set_failing) is on, fails every call with
 /// [`StoreError::Unavailable`] without reaching the inner store. Clones share the switch.
@@ -43,39 +43,44 @@ impl<S> FlakyStore<S> {
 
 #[async_trait]
 impl<S: Store> Store for FlakyStore<S> {
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
         self.check()?;
         self.inner.load(id).await
     }
 
-    async fn create(
-        &self,
-        id: &SessionId,
-        record: &Record,
-        expires_at: SystemTime,
-    ) -> Result<Created, StoreError> {
+    async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
         self.check()?;
-        self.inner.create(id, record, expires_at).await
+        self.inner.create(id, write).await
     }
 
     async fn save(
         &self,
         id: &SessionId,
-        record: &Record,
-        expires_at: SystemTime,
-    ) -> Result<(), StoreError> {
+        write: Write<'_>,
+        expected: &Version,
+    ) -> Result<Saved, StoreError> {
         self.check()?;
-        self.inner.save(id, record, expires_at).await
+        self.inner.save(id, write, expected).await
     }
 
-    async fn touch(&self, id: &SessionId, expires_at: SystemTime) -> Result<(), StoreError> {
+    async fn touch(
+        &self,
+        id: &SessionId,
+        expires_at: SystemTime,
+        owner: Option<&str>,
+    ) -> Result<bool, StoreError> {
         self.check()?;
-        self.inner.touch(id, expires_at).await
+        self.inner.touch(id, expires_at, owner).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.check()?;
         self.inner.delete(id).await
+    }
+
+    async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError> {
+        self.check()?;
+        self.inner.sessions_of(owner).await
     }
 
     async fn load_and_touch(

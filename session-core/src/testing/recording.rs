@@ -5,7 +5,7 @@ use std::{
 
 use async_trait::async_trait;
 
-use crate::{Created, Lifetimes, Loaded, Record, SessionId, Store, StoreError};
+use crate::{Created, Lifetimes, Loaded, Saved, SessionId, Store, StoreError, Version, Write};
 
 /// One call made to a [`RecordingStore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,10 +20,12 @@ pub enum StoreCall {
     Touch(SessionId),
     /// [`Store::delete`].
     Delete(SessionId),
+    /// [`Store::sessions_of`], with the user.
+    SessionsOf(String),
 }
 
 impl StoreCall {
-    /// The call's name: `load`, `create`, `save`, `touch` or `delete`.
+    /// The call's name: `load`, `create`, `save`, `touch`, `delete` or `sessions_of`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Load(_) => "load",
@@ -31,17 +33,19 @@ impl StoreCall {
             Self::Save(_) => "save",
             Self::Touch(_) => "touch",
             Self::Delete(_) => "delete",
+            Self::SessionsOf(_) => "sessions_of",
         }
     }
 
-    /// The id the call was about.
-    pub fn id(&self) -> &SessionId {
+    /// The id the call was about; `None` for [`StoreCall::SessionsOf`].
+    pub fn session_id(&self) -> Option<&SessionId> {
         match self {
             Self::Load(id)
             | Self::Create(id)
             | Self::Save(id)
             | Self::Touch(id)
-            | Self::Delete(id) => id,
+            | Self::Delete(id) => Some(id),
+            Self::SessionsOf(_) => None,
         }
     }
 }
@@ -90,39 +94,44 @@ impl<S> RecordingStore<S> {
 
 #[async_trait]
 impl<S: Store> Store for RecordingStore<S> {
-    async fn load(&self, id: &SessionId) -> Result<Option<Record>, StoreError> {
+    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
         self.record(StoreCall::Load(id.clone()));
         self.inner.load(id).await
     }
 
-    async fn create(
-        &self,
-        id: &SessionId,
-        record: &Record,
-        expires_at: SystemTime,
-    ) -> Result<Created, StoreError> {
+    async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
         self.record(StoreCall::Create(id.clone()));
-        self.inner.create(id, record, expires_at).await
+        self.inner.create(id, write).await
     }
 
     async fn save(
         &self,
         id: &SessionId,
-        record: &Record,
-        expires_at: SystemTime,
-    ) -> Result<(), StoreError> {
+        write: Write<'_>,
+        expected: &Version,
+    ) -> Result<Saved, StoreError> {
         self.record(StoreCall::Save(id.clone()));
-        self.inner.save(id, record, expires_at).await
+        self.inner.save(id, write, expected).await
     }
 
-    async fn touch(&self, id: &SessionId, expires_at: SystemTime) -> Result<(), StoreError> {
+    async fn touch(
+        &self,
+        id: &SessionId,
+        expires_at: SystemTime,
+        owner: Option<&str>,
+    ) -> Result<bool, StoreError> {
         self.record(StoreCall::Touch(id.clone()));
-        self.inner.touch(id, expires_at).await
+        self.inner.touch(id, expires_at, owner).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.record(StoreCall::Delete(id.clone()));
         self.inner.delete(id).await
+    }
+
+    async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError> {
+        self.record(StoreCall::SessionsOf(owner.to_owned()));
+        self.inner.sessions_of(owner).await
     }
 
     /// Recorded as a `load`, followed by a `touch` when the inner store touched too.

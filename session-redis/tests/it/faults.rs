@@ -1,13 +1,13 @@
 //! Redis down at startup, killed mid-run and slow: every call returns a typed error within
 //! the configured timeout, nothing hangs or panics, and service resumes by itself.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
-use session_core::{Record, Store, StoreError};
+use session_core::{Record, Store, StoreError, Version, Write};
 use session_redis::RedisStore;
 
-use crate::support::{new_id, wait_until_recovered, within, PrivateRedis};
+use crate::support::{create, in_an_hour, new_id, wait_until_recovered, within, PrivateRedis};
 
 const TIMEOUT: Duration = Duration::from_millis(400);
 /// What a call may take at most, with slack for a busy machine.
@@ -23,24 +23,39 @@ fn fault_store(redis: &PrivateRedis) -> RedisStore {
 }
 
 fn record(n: u64) -> Record {
-    Record::new(json!({ "n": n }).as_object().cloned().expect("object"))
+    crate::support::record(json!({ "n": n }))
 }
 
-fn in_an_hour() -> SystemTime {
-    SystemTime::now() + Duration::from_secs(3600)
-}
-
-/// Every store operation fails with an outage error (never `Ok(None)`, never a hang).
+/// Every store operation, with and without an owner (a pipeline with the user index), fails
+/// with an outage error (never `Ok(None)`, never a hang).
 async fn every_call_fails_as_an_outage(store: &RedisStore) {
     let id = new_id();
+    let data = record(1);
+    let write = || Write::new(&data, in_an_hour());
+    let owned = || write().owned_by(Some("ann"));
+    let version = Version::from_u64(1);
+    let lifetimes = session_core::Lifetimes::new(None, Duration::from_secs(60));
     let results = [
         within(LIMIT, store.load(&id)).await.map(drop),
-        within(LIMIT, store.create(&id, &record(1), in_an_hour()))
+        within(LIMIT, store.load_and_touch(&id, lifetimes))
             .await
             .map(drop),
-        within(LIMIT, store.save(&id, &record(1), in_an_hour())).await,
-        within(LIMIT, store.touch(&id, in_an_hour())).await,
+        within(LIMIT, store.create(&id, write())).await.map(drop),
+        within(LIMIT, store.create(&id, owned())).await.map(drop),
+        within(LIMIT, store.save(&id, write(), &version))
+            .await
+            .map(drop),
+        within(LIMIT, store.save(&id, owned(), &version))
+            .await
+            .map(drop),
+        within(LIMIT, store.touch(&id, in_an_hour(), None))
+            .await
+            .map(drop),
+        within(LIMIT, store.touch(&id, in_an_hour(), Some("ann")))
+            .await
+            .map(drop),
         within(LIMIT, store.delete(&id)).await,
+        within(LIMIT, store.sessions_of("ann")).await.map(drop),
     ];
     for (n, result) in results.into_iter().enumerate() {
         let Err(error) = result else {
@@ -55,12 +70,23 @@ async fn every_call_fails_as_an_outage(store: &RedisStore) {
 
 async fn works(store: &RedisStore) {
     let id = new_id();
-    store
-        .save(&id, &record(7), in_an_hour())
+    let version = create(store, &id, &record(7), in_an_hour(), Some("ann")).await;
+    let read = store.load(&id).await.expect("load").expect("present");
+    assert_eq!(read.record.data["n"], 7);
+    assert_eq!(read.version, version);
+    let saved = store
+        .save(&id, Write::new(&record(8), in_an_hour()), &version)
         .await
         .expect("save after recovery");
-    let read = store.load(&id).await.expect("load").expect("present");
-    assert_eq!(read.data["n"], 7);
+    assert!(
+        matches!(saved, session_core::Saved::Written(_)),
+        "{saved:?}"
+    );
+    assert!(store
+        .sessions_of("ann")
+        .await
+        .expect("listing")
+        .contains(&id));
     store.delete(&id).await.expect("delete");
 }
 
@@ -106,8 +132,11 @@ async fn killed_mid_run_then_recovers_after_restart_on_the_same_port() {
         .map(|n| {
             let store = store.clone();
             tokio::spawn(async move {
-                let id = new_id();
-                within(LIMIT, store.save(&id, &record(n), in_an_hour())).await
+                let (id, data) = (new_id(), record(n));
+                // Half of them name a user: a pipeline with the index entry.
+                let owner = (n % 2 == 0).then_some("ann");
+                let write = Write::new(&data, in_an_hour()).owned_by(owner);
+                within(LIMIT, store.create(&id, write)).await
             })
         })
         .collect();
@@ -136,10 +165,7 @@ async fn a_slow_redis_gives_timeouts_then_service_resumes() {
     let store = fault_store(&redis);
     wait_until_recovered(&store, Duration::from_secs(10)).await;
     let id = new_id();
-    store
-        .save(&id, &record(1), in_an_hour())
-        .await
-        .expect("save");
+    let version = create(&store, &id, &record(1), in_an_hour(), None).await;
 
     // The server stops answering every client for 3 s: long enough that the second call below
     // also meets the pause even when a loaded machine makes the first timeout late.
@@ -161,15 +187,19 @@ async fn a_slow_redis_gives_timeouts_then_service_resumes() {
             && took <= TIMEOUT + Duration::from_millis(1_500),
         "timed out after {took:?}"
     );
-    let error = within(LIMIT, store.save(&id, &record(2), in_an_hour()))
-        .await
-        .expect_err("paused server");
+    let error = within(
+        LIMIT,
+        store.save(&id, Write::new(&record(2), in_an_hour()), &version),
+    )
+    .await
+    .expect_err("paused server");
     assert!(error.is_unavailable(), "{error:?}");
 
     wait_until_recovered(&store, Duration::from_secs(10)).await;
     assert!(pause_started.elapsed() >= Duration::from_millis(2_900));
     // The late replies to the timed-out calls are not mistaken for later calls' replies.
     let read = store.load(&id).await.expect("load").expect("present");
-    assert!(read.data["n"] == 1 || read.data["n"] == 2);
+    let n = &read.record.data["n"];
+    assert!(n == 1 || n == 2, "{n}");
     works(&store).await;
 }

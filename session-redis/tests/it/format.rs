@@ -4,9 +4,14 @@ use std::time::{Duration, SystemTime};
 
 use fred::prelude::{Client, KeysInterface};
 use serde_json::{json, Value};
-use session_core::{Created, Lifetimes, Record, SameSite, SessionId, Store, StoreError};
+use session_core::{
+    Created, Lifetimes, Record, SameSite, Saved, SessionId, Store, StoreError, Write,
+};
 
-use crate::support::{admin, clean, new_id, shared_url, store, unique_prefix, PrivateRedis};
+use crate::support::{
+    admin, clean, create, new_id, record, shared_url, store, unique_prefix, version_of,
+    PrivateRedis,
+};
 
 fn id() -> SessionId {
     new_id()
@@ -45,7 +50,9 @@ async fn a_session_node_wrote_round_trips_verbatim() {
         .await
         .expect("SET");
 
-    let record = store.load(&id).await.expect("load").expect("present");
+    let loaded = store.load(&id).await.expect("load").expect("present");
+    assert_eq!(loaded.version, version_of(node.as_bytes()));
+    let record = loaded.record;
     assert_eq!(record.data["user"], "alice");
     assert_eq!(record.data["passport"]["user"]["roles"][1], "ops");
     assert_eq!(record.data["csrfSecret"], "5Xk1-2t7");
@@ -54,7 +61,12 @@ async fn a_session_node_wrote_round_trips_verbatim() {
     assert_eq!(record.cookie.same_site, Some(SameSite::Lax));
 
     let expires_at = SystemTime::now() + Duration::from_secs(3600);
-    store.save(&id, &record, expires_at).await.expect("save");
+    let saved = store
+        .save(&id, Write::new(&record, expires_at), &loaded.version)
+        .await
+        .expect("save");
+    // The same bytes: the same version.
+    assert_eq!(saved, Saved::Written(loaded.version));
     assert_eq!(raw(&client, &key).await.as_deref(), Some(node));
 
     // In Node's own key order (cookie first, app keys in insertion order) the JSON value is
@@ -70,8 +82,10 @@ async fn a_session_node_wrote_round_trips_verbatim() {
         )
         .await
         .expect("SET");
-    let record = store.load(&id).await.expect("load").expect("present");
-    store.save(&id, &record, expires_at).await.expect("save");
+    let loaded = store.load(&id).await.expect("load").expect("present");
+    let write = Write::new(&loaded.record, expires_at);
+    let saved = store.save(&id, write, &loaded.version).await.expect("save");
+    assert!(matches!(saved, Saved::Written(_)), "{saved:?}");
     let written: Value =
         serde_json::from_str(&raw(&client, &key).await.expect("present")).expect("json");
     assert_eq!(
@@ -82,8 +96,9 @@ async fn a_session_node_wrote_round_trips_verbatim() {
     clean(&url, &prefix).await;
 }
 
-/// Key = prefix + id, value = `Record::to_json`, `EX` = ceil of the seconds left; touch moves
-/// only the TTL; a save in the past deletes; create never overwrites.
+/// Key = prefix + id, value = `Record::to_json` and nothing else (no version anywhere), `EX` =
+/// ceil of the seconds left; touch moves only the TTL and keeps the version; create never
+/// overwrites.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_values_and_ttls_follow_connect_redis() {
     let Some(url) = shared_url("keys_values_and_ttls_follow_connect_redis") else {
@@ -95,28 +110,24 @@ async fn keys_values_and_ttls_follow_connect_redis() {
     let key = format!("{prefix}{}", id.as_str());
     assert_eq!(store.key(&id), key);
 
-    let mut record = Record::new(
-        json!({"user": "alice"})
-            .as_object()
-            .cloned()
-            .expect("object"),
-    );
+    let mut record = record(json!({"user": "alice"}));
     let expires_at = SystemTime::now() + Duration::from_secs(3600);
     record.cookie.original_max_age = Some(3_600_000);
     record.cookie.expires = Some(expires_at);
-    store.save(&id, &record, expires_at).await.expect("save");
-    let written = raw(&client, &key).await.expect("saved");
+    let version = create(&store, &id, &record, expires_at, None).await;
+    let written = raw(&client, &key).await.expect("created");
     assert_eq!(written, record.to_json().expect("json"));
-    let after_save = ttl(&client, &key).await;
+    assert_eq!(version, version_of(written.as_bytes()));
+    let after_create = ttl(&client, &key).await;
     assert!(
-        (3599..=3600).contains(&after_save),
-        "TTL after save: {after_save}"
+        (3599..=3600).contains(&after_create),
+        "TTL after create: {after_create}"
     );
 
-    store
-        .touch(&id, SystemTime::now() + Duration::from_secs(7200))
+    assert!(store
+        .touch(&id, SystemTime::now() + Duration::from_secs(7200), None)
         .await
-        .expect("touch");
+        .expect("touch"));
     let after_touch = ttl(&client, &key).await;
     assert!(
         (7199..=7200).contains(&after_touch),
@@ -127,37 +138,70 @@ async fn keys_values_and_ttls_follow_connect_redis() {
         Some(written.as_str()),
         "touch must not rewrite the value (its cookie.expires goes stale)"
     );
+    let loaded = store.load(&id).await.expect("load").expect("present");
+    assert_eq!(loaded.version, version, "a touch is not a write");
 
-    let other = Record::new(
-        json!({"user": "mallory"})
-            .as_object()
-            .cloned()
-            .expect("object"),
-    );
+    let other = record_of("mallory");
     assert_eq!(
-        store.create(&id, &other, expires_at).await.expect("create"),
+        store
+            .create(&id, Write::new(&other, expires_at))
+            .await
+            .expect("create"),
         Created::IdTaken
     );
     assert_eq!(raw(&client, &key).await.as_deref(), Some(written.as_str()));
 
-    // A save whose expiry already passed is a DEL, as in connect-redis.
-    store
-        .save(&id, &record, SystemTime::now() - Duration::from_secs(1))
+    // A save writes Record::to_json and nothing else, with SET ... EX.
+    let mut changed = record.clone();
+    changed.data.insert("count".into(), json!(1));
+    let Saved::Written(new_version) = store
+        .save(&id, Write::new(&changed, expires_at), &version)
         .await
-        .expect("save in the past");
-    assert_eq!(raw(&client, &key).await, None);
-
-    // Create writes with SET NX EX.
-    assert_eq!(
-        store
-            .create(&id, &record, SystemTime::now() + Duration::from_secs(90))
+        .expect("save")
+    else {
+        panic!("a save over the created version is written");
+    };
+    let saved = raw(&client, &key).await.expect("saved");
+    assert_eq!(saved, changed.to_json().expect("json"), "no version inside");
+    assert_eq!(new_version, version_of(saved.as_bytes()));
+    assert!((3599..=3600).contains(&ttl(&client, &key).await));
+    let mut scanned: Vec<String> = Vec::new();
+    let mut cursor = "0".to_owned();
+    loop {
+        let (next, keys): (String, Vec<String>) = client
+            .scan_page(cursor, format!("{prefix}*"), Some(1000), None)
             .await
-            .expect("create"),
-        Created::Created
+            .expect("scan");
+        scanned.extend(keys);
+        if next == "0" {
+            break;
+        }
+        cursor = next;
+    }
+    assert_eq!(
+        scanned,
+        std::slice::from_ref(&key),
+        "one key per session, nothing beside it"
     );
+
+    store.delete(&id).await.expect("delete");
+    assert_eq!(raw(&client, &key).await, None);
+    // Create writes with SET NX EX.
+    create(
+        &store,
+        &id,
+        &record,
+        SystemTime::now() + Duration::from_secs(90),
+        None,
+    )
+    .await;
     assert!((89..=90).contains(&ttl(&client, &key).await));
 
     clean(&url, &prefix).await;
+}
+
+fn record_of(user: &str) -> Record {
+    record(json!({ "user": user }))
 }
 
 /// After a connect-redis touch the stored `cookie.expires` is in the past while the key lives:
@@ -181,8 +225,8 @@ async fn a_stale_cookie_expires_is_not_an_expiry() {
         )
         .await
         .expect("SET");
-    let record = store.load(&id).await.expect("load").expect("alive");
-    assert_eq!(record.data["user"], "carol");
+    let loaded = store.load(&id).await.expect("load").expect("alive");
+    assert_eq!(loaded.record.data["user"], "carol");
     clean(&url, &prefix).await;
 }
 
@@ -207,11 +251,17 @@ async fn values_that_are_not_sessions_are_corrupt() {
             .await
             .expect("SET");
         assert!(matches!(store.load(&id).await, Err(StoreError::Corrupt(_))));
+        let lifetimes = Lifetimes::new(None, Duration::from_secs(60));
+        assert!(matches!(
+            store.load_and_touch(&id, lifetimes).await,
+            Err(StoreError::Corrupt(_))
+        ));
     }
     clean(&url, &prefix).await;
 }
 
-/// Touch is `EXPIRE` and never a `SET`; load is one `GET`; save is one `SET`.
+/// Touch is `EXPIRE` and never a `SET`; load is one `GET`; a save is one `EVALSHA` (whose
+/// script reads and writes the key) and never a bare `SET`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn touch_sends_expire_and_never_set() {
     let Some(redis) = PrivateRedis::start("touch_sends_expire_and_never_set") else {
@@ -219,25 +269,36 @@ async fn touch_sends_expire_and_never_set() {
     };
     let store = store(&redis.url(), "sess:");
     let id = id();
-    let record = Record::new(json!({"n": 1}).as_object().cloned().expect("object"));
-    store
-        .save(&id, &record, SystemTime::now() + Duration::from_secs(60))
-        .await
-        .expect("save");
+    let record = record(json!({"n": 1}));
+    let version = create(
+        &store,
+        &id,
+        &record,
+        SystemTime::now() + Duration::from_secs(60),
+        None,
+    )
+    .await;
     redis.command(&["CONFIG", "RESETSTAT"]);
-    store
-        .touch(&id, SystemTime::now() + Duration::from_secs(600))
+    assert!(store
+        .touch(&id, SystemTime::now() + Duration::from_secs(600), None)
         .await
-        .expect("touch");
+        .expect("touch"));
     assert_eq!(redis.calls("expire"), 1);
     assert_eq!(redis.calls("set"), 0);
     assert_eq!(redis.calls("get"), 0);
-    store.load(&id).await.expect("load");
-    store
-        .save(&id, &record, SystemTime::now() + Duration::from_secs(60))
-        .await
-        .expect("save");
-    assert_eq!((redis.calls("get"), redis.calls("set")), (1, 1));
+    assert_eq!(redis.calls("zadd"), 0, "no owner, no index");
+    let loaded = store.load(&id).await.expect("load").expect("present");
+    assert_eq!(redis.calls("get"), 1);
+    assert_eq!(loaded.version, version);
+    // The first save on a fresh server finds no cached script and sends it (EVAL); the next
+    // ones are one EVALSHA each.
+    let later = || Write::new(&record, SystemTime::now() + Duration::from_secs(60));
+    let saved = store.save(&id, later(), &version).await.expect("save");
+    assert_eq!(saved, Saved::Written(version), "same bytes, same version");
+    redis.command(&["CONFIG", "RESETSTAT"]);
+    let saved = store.save(&id, later(), &version).await.expect("save");
+    assert_eq!(saved, Saved::Written(version));
+    assert_eq!((redis.calls("evalsha"), redis.calls("eval")), (1, 0));
     let ttl = redis.command(&["TTL", &format!("sess:{}", id.as_str())]);
     assert_eq!(ttl.trim(), ":60");
 }
@@ -252,14 +313,14 @@ async fn load_and_touch_is_one_round_trip() {
     };
     let store = store(&redis.url(), "sess:");
     let (usual, own, browser) = (id(), id(), id());
-    let mut record = Record::new(json!({"n": 1}).as_object().cloned().expect("object"));
+    let mut record = record(json!({"n": 1}));
     let soon = SystemTime::now() + Duration::from_secs(30);
     record.cookie.original_max_age = Some(600_000);
-    store.save(&usual, &record, soon).await.expect("save");
+    let usual_version = create(&store, &usual, &record, soon, None).await;
     record.cookie.original_max_age = Some(120_000);
-    store.save(&own, &record, soon).await.expect("save");
+    create(&store, &own, &record, soon, None).await;
     record.cookie.original_max_age = None;
-    store.save(&browser, &record, soon).await.expect("save");
+    create(&store, &browser, &record, soon, None).await;
     let key = |id: &SessionId| format!("sess:{}", id.as_str());
     let before = redis.command(&["GET", &key(&usual)]);
     let lifetimes = Lifetimes::new(Some(Duration::from_secs(600)), Duration::from_secs(86_400));
@@ -272,6 +333,7 @@ async fn load_and_touch_is_one_round_trip() {
         .expect("present");
     assert!(loaded.touched);
     assert_eq!(loaded.record.data["n"], 1);
+    assert_eq!(loaded.version, usual_version, "GETEX reads the version too");
     assert_eq!(redis.calls("getex"), 1, "one command");
     assert_eq!(
         (
@@ -325,12 +387,16 @@ async fn load_and_touch_without_getex_loads_untouched() {
     };
     let store = store(&redis.url(), "sess:");
     let id = id();
-    let mut record = Record::new(json!({"n": 2}).as_object().cloned().expect("object"));
+    let mut record = record(json!({"n": 2}));
     record.cookie.original_max_age = Some(600_000);
-    store
-        .save(&id, &record, SystemTime::now() + Duration::from_secs(30))
-        .await
-        .expect("save");
+    let version = create(
+        &store,
+        &id,
+        &record,
+        SystemTime::now() + Duration::from_secs(30),
+        None,
+    )
+    .await;
     let lifetimes = Lifetimes::new(Some(Duration::from_secs(600)), Duration::from_secs(86_400));
     for _ in 0..2 {
         let loaded = store
@@ -340,6 +406,7 @@ async fn load_and_touch_without_getex_loads_untouched() {
             .expect("present");
         assert!(!loaded.touched);
         assert_eq!(loaded.record.data["n"], 2);
+        assert_eq!(loaded.version, version);
     }
     assert_eq!(redis.calls("get"), 2, "GET after the first refusal");
 }

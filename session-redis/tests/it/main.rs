@@ -1,13 +1,17 @@
 //! session-redis against a real Redis: the store conformance suite on the shared Redis of
-//! `REDIS_URL`, connect-redis's record format and TTLs, fault tests against a private
-//! `redis-server` that the tests kill, pause and restart, and the same faults seen over HTTP
-//! through the axum reference app.
+//! `REDIS_URL` and on a private one-node Redis Cluster, connect-redis's record format and
+//! TTLs, conditional saves against what an Express app writes, the commands and round trips
+//! each call costs, the user index, fault tests against a private `redis-server` that the
+//! tests kill, pause and restart, and the same faults seen over HTTP through the axum
+//! reference app.
 //!
 //! Without `REDIS_URL` (or without `redis-server` for the private-server tests) each test
 //! prints a notice and passes, unless `SESSION_REQUIRE_SERVICES=1`.
 
+mod conditional;
 mod conformance;
 mod faults;
 mod format;
 mod http;
+mod index;
 mod support;

@@ -78,13 +78,22 @@ pub(crate) async fn admin(url: &str) -> Client {
     client
 }
 
-/// Deletes every key under `prefix` (SCAN + DEL; never FLUSH).
+/// Deletes every key under `prefix` and under the default user-index prefix that goes with it
+/// (SCAN + DEL; never FLUSH).
 pub(crate) async fn clean(url: &str, prefix: &str) {
     let client = admin(url).await;
+    for pattern in [format!("{prefix}*"), format!("users:{prefix}*")] {
+        delete_matching(&client, pattern).await;
+    }
+    let _ = client.quit().await;
+}
+
+/// Deletes every key that matches `pattern`.
+async fn delete_matching(client: &Client, pattern: String) {
     let mut cursor = "0".to_owned();
     loop {
         let (next, keys): (String, Vec<String>) = client
-            .scan_page(cursor, format!("{prefix}*"), Some(1000), None)
+            .scan_page(cursor, pattern.clone(), Some(1000), None)
             .await
             .expect("scan");
         if !keys.is_empty() {
@@ -95,7 +104,6 @@ pub(crate) async fn clean(url: &str, prefix: &str) {
         }
         cursor = next;
     }
-    let _ = client.quit().await;
 }
 
 /// A `redis-server` of this test's own on a free port, without persistence, that the test may
@@ -106,6 +114,8 @@ pub(crate) struct PrivateRedis {
     child: Option<Child>,
     /// Extra `redis-server` arguments (e.g. `--rename-command`).
     args: Vec<String>,
+    /// The cluster's node file, removed on drop.
+    cluster_file: Option<std::path::PathBuf>,
 }
 
 impl PrivateRedis {
@@ -126,6 +136,7 @@ impl PrivateRedis {
             port: unique_free_port(),
             child: None,
             args: Vec::new(),
+            cluster_file: None,
         })
     }
 
@@ -141,6 +152,40 @@ impl PrivateRedis {
         let mut redis = Self::reserve(test)?;
         redis.args = args.iter().map(|arg| (*arg).to_owned()).collect();
         redis.restart();
+        Some(redis)
+    }
+
+    /// A running private Redis Cluster of one node that holds every slot, or `None` as
+    /// [`Self::start`].
+    pub(crate) fn start_cluster(test: &str) -> Option<Self> {
+        let mut redis = Self::reserve(test)?;
+        let nodes = std::env::temp_dir().join(format!(
+            "session-redis-test-nodes-{}-{}.conf",
+            std::process::id(),
+            redis.port
+        ));
+        let _ = std::fs::remove_file(&nodes);
+        redis.args = vec![
+            "--cluster-enabled".into(),
+            "yes".into(),
+            "--cluster-config-file".into(),
+            nodes.display().to_string(),
+            "--cluster-announce-ip".into(),
+            "127.0.0.1".into(),
+        ];
+        redis.restart();
+        assert!(redis
+            .command(&["CLUSTER", "ADDSLOTSRANGE", "0", "16383"])
+            .starts_with("+OK"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !redis
+            .command(&["CLUSTER", "INFO"])
+            .contains("cluster_state:ok")
+        {
+            assert!(Instant::now() < deadline, "the cluster did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        redis.cluster_file = Some(nodes);
         Some(redis)
     }
 
@@ -274,6 +319,9 @@ fn reply_complete(reply: &[u8]) -> bool {
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
         self.kill();
+        if let Some(file) = &self.cluster_file {
+            let _ = std::fs::remove_file(file);
+        }
     }
 }
 
@@ -304,4 +352,127 @@ pub(crate) fn new_id() -> session_core::SessionId {
     session_core::IdGenerator::Random
         .generate()
         .expect("OS RNG")
+}
+
+/// A record holding `data` (a JSON object) with default cookie state.
+pub(crate) fn record(data: serde_json::Value) -> session_core::Record {
+    let serde_json::Value::Object(data) = data else {
+        panic!("record data must be an object");
+    };
+    session_core::Record::new(data)
+}
+
+/// An hour from now.
+pub(crate) fn in_an_hour() -> SystemTime {
+    SystemTime::now() + Duration::from_secs(3600)
+}
+
+/// Creates `record` under `id` until `expires_at`, listed under `owner`, or panics; returns
+/// its version.
+pub(crate) async fn create(
+    store: &RedisStore,
+    id: &session_core::SessionId,
+    record: &session_core::Record,
+    expires_at: SystemTime,
+    owner: Option<&str>,
+) -> session_core::Version {
+    use session_core::{Created, Store, Write};
+    let write = Write::new(record, expires_at).owned_by(owner);
+    match store.create(id, write).await.expect("create") {
+        Created::Written(version) => version,
+        Created::IdTaken => panic!("a fresh id was taken"),
+    }
+}
+
+/// The version the store gives a stored value: the SHA-1 of its bytes.
+pub(crate) fn version_of(bytes: &[u8]) -> session_core::Version {
+    use sha1::Digest;
+    session_core::Version::from_bytes(&sha1::Sha1::digest(bytes))
+}
+
+/// A TCP proxy in front of a server that delivers everything the server sends `delay` after it
+/// arrived (requests pass at once), so that each round trip a call makes costs `delay`: a call
+/// that took one `delay` (and less than two) made exactly one round trip.
+pub(crate) struct SlowLink {
+    /// The port to connect to instead of the server's.
+    pub(crate) port: u16,
+    delay: Duration,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SlowLink {
+    /// A link to the server on `upstream` (a port on 127.0.0.1).
+    pub(crate) async fn start(upstream: u16, delay: Duration) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                tokio::spawn(relay(client, server, delay));
+            }
+        });
+        Self { port, delay, task }
+    }
+
+    /// The URL of the server through the link.
+    pub(crate) fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// How many round trips `call` made: the whole delays it took.
+    pub(crate) async fn round_trips<T>(
+        &self,
+        call: impl std::future::Future<Output = T>,
+    ) -> (T, u128) {
+        let started = Instant::now();
+        let result = call.await;
+        (
+            result,
+            started.elapsed().as_millis() / self.delay.as_millis(),
+        )
+    }
+}
+
+impl Drop for SlowLink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Relays one connection: requests at once, replies each `delay` after it arrived (a delay
+/// line, so replies that arrive together are delivered together).
+async fn relay(client: tokio::net::TcpStream, server: tokio::net::TcpStream, delay: Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let (replies, mut due) = tokio::sync::mpsc::unbounded_channel();
+    let requests = tokio::io::copy(&mut client_read, &mut server_write);
+    let read_replies = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n @ 1..) = server_read.read(&mut buf).await {
+            let at = tokio::time::Instant::now() + delay;
+            if replies.send((at, buf[..n].to_vec())).is_err() {
+                break;
+            }
+        }
+    };
+    let deliver_replies = async move {
+        while let Some((at, chunk)) = due.recv().await {
+            tokio::time::sleep_until(at).await;
+            if client_write.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        _ = requests => {}
+        () = async { tokio::join!(read_replies, deliver_replies); } => {}
+    }
 }

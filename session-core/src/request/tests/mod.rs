@@ -85,7 +85,7 @@ async fn id_is_defined_before_any_save_and_is_the_saved_id() {
     session.insert("a", 1).unwrap();
     let cookie = request.finish().await.unwrap().unwrap();
     assert!(cookie.contains(id.as_str()));
-    assert_eq!(store.take()[0].id(), &id);
+    assert_eq!(store.take()[0].session_id(), Some(&id));
 }
 
 #[tokio::test]
@@ -358,34 +358,37 @@ struct TouchingOnLoad(MemoryStore);
 
 #[async_trait::async_trait]
 impl crate::Store for TouchingOnLoad {
-    async fn load(&self, id: &crate::SessionId) -> Result<Option<crate::Record>, StoreError> {
+    async fn load(&self, id: &crate::SessionId) -> Result<Option<crate::Loaded>, StoreError> {
         self.0.load(id).await
     }
     async fn create(
         &self,
         id: &crate::SessionId,
-        record: &crate::Record,
-        at: std::time::SystemTime,
+        write: crate::Write<'_>,
     ) -> Result<crate::Created, StoreError> {
-        self.0.create(id, record, at).await
+        self.0.create(id, write).await
     }
     async fn save(
         &self,
         id: &crate::SessionId,
-        record: &crate::Record,
-        at: std::time::SystemTime,
-    ) -> Result<(), StoreError> {
-        self.0.save(id, record, at).await
+        write: crate::Write<'_>,
+        expected: &crate::Version,
+    ) -> Result<crate::Saved, StoreError> {
+        self.0.save(id, write, expected).await
     }
     async fn touch(
         &self,
         id: &crate::SessionId,
         at: std::time::SystemTime,
-    ) -> Result<(), StoreError> {
-        self.0.touch(id, at).await
+        owner: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        self.0.touch(id, at, owner).await
     }
     async fn delete(&self, id: &crate::SessionId) -> Result<(), StoreError> {
         self.0.delete(id).await
+    }
+    async fn sessions_of(&self, owner: &str) -> Result<Vec<crate::SessionId>, StoreError> {
+        self.0.sessions_of(owner).await
     }
     async fn load_and_touch(
         &self,
@@ -434,3 +437,5 @@ async fn a_touch_done_while_loading_is_not_repeated_at_the_end() {
     request.finish().await.unwrap();
     assert_eq!(store.take_kinds(), ["load", "touch", "save"]);
 }
+
+mod integrity;

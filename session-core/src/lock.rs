@@ -1,0 +1,128 @@
+//! Per-session serialisation: the requests of one session take turns, each from its load to
+//! its save ([`SessionConfigBuilder::serialize_requests`](crate::SessionConfigBuilder::serialize_requests)).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+    time::Duration,
+};
+
+use tokio::sync::OwnedMutexGuard;
+
+use crate::{SessionError, SessionId};
+
+/// One async mutex per session id that has a request in flight; an entry lives only while
+/// some request holds or waits for it.
+#[derive(Debug, Default)]
+pub(crate) struct SessionLocks {
+    turns: Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A request's turn on its session; the next request's turn starts when this is dropped.
+#[derive(Debug)]
+pub(crate) struct Turn {
+    guard: Option<OwnedMutexGuard<()>>,
+    id: SessionId,
+    locks: Arc<SessionLocks>,
+}
+
+impl SessionLocks {
+    /// Waits, at most `wait`, until no other request of session `id` is between its load and
+    /// its save.
+    pub(crate) async fn turn(
+        self: &Arc<Self>,
+        id: &SessionId,
+        wait: Duration,
+    ) -> Result<Turn, SessionError> {
+        let mutex = self.table().entry(id.clone()).or_default().clone();
+        // The turn exists before the wait, so an abandoned wait still cleans up its entry.
+        let mut turn = Turn {
+            guard: None,
+            id: id.clone(),
+            locks: self.clone(),
+        };
+        // Bound first, so the wait (which holds a clone of the mutex) is gone before `turn` is
+        // dropped on a timeout.
+        let locked = tokio::time::timeout(wait, mutex.lock_owned()).await;
+        match locked {
+            Ok(guard) => {
+                turn.guard = Some(guard);
+                Ok(turn)
+            }
+            Err(_) => Err(SessionError::Busy(wait)),
+        }
+    }
+
+    fn table(&self) -> MutexGuard<'_, HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>> {
+        // Every update is a single map operation, so a poisoned lock holds a consistent map.
+        self.turns
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.table().len()
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut table = self.locks.table();
+        // Only the table holds it: nobody holds or waits for this session's turn any more.
+        // New waiters clone the mutex under the table's lock, so this cannot race with one.
+        if table
+            .get(&self.id)
+            .is_some_and(|mutex| Arc::strong_count(mutex) == 1)
+        {
+            table.remove(&self.id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn turns_are_taken_one_at_a_time_and_leave_nothing_behind() {
+        let locks = Arc::new(SessionLocks::default());
+        let (a, b) = (SessionId::from("a"), SessionId::from("b"));
+        let first = locks.turn(&a, Duration::from_secs(1)).await.unwrap();
+        let other_session = locks.turn(&b, Duration::from_secs(1)).await.unwrap();
+        let waiting = locks.turn(&a, Duration::from_millis(50)).await;
+        assert!(matches!(waiting, Err(SessionError::Busy(_))));
+        drop(first);
+        let second = locks.turn(&a, Duration::from_secs(1)).await.unwrap();
+        drop((second, other_session));
+        assert_eq!(locks.len(), 0, "no entry outlives its requests");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn increments_under_turns_are_never_lost() {
+        let locks = Arc::new(SessionLocks::default());
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let id = SessionId::from("shared");
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (locks, counter, id) = (locks.clone(), counter.clone(), id.clone());
+                tokio::spawn(async move {
+                    for _ in 0..10 {
+                        let turn = locks.turn(&id, Duration::from_secs(10)).await.unwrap();
+                        // A read-modify-write with a yield in the middle.
+                        let read = counter.load(std::sync::atomic::Ordering::SeqCst);
+                        tokio::task::yield_now().await;
+                        counter.store(read + 1, std::sync::atomic::Ordering::SeqCst);
+                        drop(turn);
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(counter.load(std::sync::atomic::Ordering::SeqCst), 200);
+        assert_eq!(locks.len(), 0);
+    }
+}

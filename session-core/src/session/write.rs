@@ -1,0 +1,230 @@
+//! Writing a session: `create` for a new id, a conditional `save` otherwise, and a merge into
+//! the current record when another writer changed it meanwhile.
+
+use std::time::SystemTime;
+
+use serde_json::{Map, Value};
+
+use super::{state::Lifecycle, Session};
+use crate::{
+    deadline,
+    merge::{self, Sides},
+    CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, Store, Version, Write,
+};
+
+/// How many fresh ids [`Store::create`] is tried with before giving up.
+const CREATE_ATTEMPTS: u32 = 8;
+
+/// How many merges a save may go through before giving up. Each one means another writer's
+/// save succeeded meanwhile, so the bound is only reached under extreme contention.
+const MERGE_ATTEMPTS: u32 = 100;
+
+/// The longest pause before retrying a merged save, in milliseconds: retries after the first
+/// wait a random time up to twice the last bound, so that writers racing for one busy session
+/// spread out instead of colliding again at once.
+const MAX_BACKOFF_MS: u32 = 50;
+
+/// What became of a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Persisted {
+    /// The store holds the session as this request left it (or it had already expired and
+    /// was deleted).
+    Written,
+    /// The record was gone: the session ended in another request. Nothing was written.
+    Ended,
+}
+
+/// One attempt's write, planned from the state under its lock.
+struct Plan {
+    id: SessionId,
+    record: Record,
+    version: Option<Version>,
+    owner: Option<String>,
+    deadline: SystemTime,
+}
+
+/// Waits before the retry that follows the `merges`-th merge: not at all after the first, then
+/// a random time up to 2, 4, 8, ... milliseconds, at most [`MAX_BACKOFF_MS`].
+async fn back_off(merges: u32) {
+    if merges < 2 {
+        return;
+    }
+    let bound = 1u32
+        .checked_shl(merges - 1)
+        .unwrap_or(MAX_BACKOFF_MS)
+        .min(MAX_BACKOFF_MS);
+    // Jitter needs no cryptographic quality; a failing RNG only means no pause.
+    let random = getrandom::u32().unwrap_or(0);
+    let pause = std::time::Duration::from_millis(u64::from(random % (bound + 1)));
+    tokio::time::sleep(pause).await;
+}
+
+impl Session {
+    /// Writes the record: `create` for a session the store does not hold yet (retrying with a
+    /// fresh id on a collision), a `save` conditional on the version this request knows
+    /// otherwise (merging into the current record when another writer changed it), `delete`
+    /// when it has already expired.
+    pub(crate) async fn persist(&self) -> Result<Persisted, SessionError> {
+        let store: &dyn Store = &*self.manager().store;
+        let (mut collisions, mut merges) = (0, 0);
+        loop {
+            let plan = self.plan();
+            if plan.deadline <= SystemTime::now() {
+                return self.drop_expired(plan).await;
+            }
+            let write = Write::new(&plan.record, plan.deadline).owned_by(plan.owner.as_deref());
+            let Some(expected) = plan.version else {
+                match store.create(&plan.id, write).await? {
+                    Created::Written(version) => {
+                        self.mark_stored(&plan.id, plan.record.data, version);
+                        return Ok(Persisted::Written);
+                    }
+                    Created::IdTaken => {
+                        collisions += 1;
+                        if collisions == CREATE_ATTEMPTS {
+                            return Err(SessionError::IdCollision(CREATE_ATTEMPTS));
+                        }
+                        self.replace_taken_id(&plan.id)?;
+                        continue;
+                    }
+                }
+            };
+            match store.save(&plan.id, write, &expected).await? {
+                Saved::Written(version) => {
+                    self.mark_stored(&plan.id, plan.record.data, version);
+                    return Ok(Persisted::Written);
+                }
+                Saved::Gone => {
+                    self.mark_ended(&plan.id);
+                    return Ok(Persisted::Ended);
+                }
+                Saved::Changed(current) => {
+                    merges += 1;
+                    if merges > MERGE_ATTEMPTS {
+                        return Err(SessionError::Contended(MERGE_ATTEMPTS));
+                    }
+                    self.merge_into(&plan.id, current)?;
+                    back_off(merges).await;
+                }
+            }
+        }
+    }
+
+    fn plan(&self) -> Plan {
+        let manager = self.manager();
+        let state = self.state();
+        Plan {
+            id: state.id.clone(),
+            record: self.record(&state),
+            version: state.version,
+            owner: manager.owner_of(&state.data),
+            deadline: deadline::store_deadline(
+                state.expires,
+                manager.config.browser_session_ttl,
+                state.ends_at,
+                SystemTime::now(),
+            ),
+        }
+    }
+
+    /// A session already past its expiry is not written; a stored one is deleted.
+    async fn drop_expired(&self, plan: Plan) -> Result<Persisted, SessionError> {
+        if plan.version.is_some() {
+            self.manager().store.delete(&plan.id).await?;
+        }
+        let mut state = self.state();
+        if state.id == plan.id {
+            state.saved = super::state::SaveMark::Snapshot(plan.record.data);
+            state.version = None;
+        }
+        Ok(Persisted::Written)
+    }
+
+    fn replace_taken_id(&self, taken: &SessionId) -> Result<(), SessionError> {
+        tracing::warn!(id = %taken.redacted(), "session id already taken; trying another");
+        let fresh = self.manager().config.id_generator.generate()?;
+        let mut state = self.state();
+        if state.id == *taken {
+            state.id = fresh;
+        }
+        Ok(())
+    }
+
+    fn mark_stored(&self, id: &SessionId, data: Map<String, Value>, version: Version) {
+        let mut state = self.state();
+        if state.id == *id {
+            state.mark_stored(data, version);
+        }
+    }
+
+    fn mark_ended(&self, id: &SessionId) {
+        let mut state = self.state();
+        if state.id == *id {
+            tracing::debug!(id = %id.redacted(), "session ended by another request; save dropped");
+            state.version = None;
+            state.lifecycle = Lifecycle::Ended;
+        }
+    }
+
+    /// Applies this request's own changes to `current` (what another writer left), by the
+    /// configured conflict policy; the next save is conditional on `current`'s version. The
+    /// lifetime is this request's if it changed it, else the other writer's.
+    fn merge_into(&self, id: &SessionId, current: Loaded) -> Result<(), SessionError> {
+        let policy = self.manager().config.integrity.conflicts;
+        let absolute = self.manager().config.integrity.absolute_timeout;
+        let mut state = self.state();
+        if state.id != *id {
+            return Ok(());
+        }
+        let theirs = current.record.data;
+        let merged = merge::merge(
+            Sides {
+                base: state.stored_data(),
+                ours: &state.data,
+                theirs: &theirs,
+            },
+            policy,
+        )
+        .map_err(SessionError::Conflict)?;
+        tracing::debug!(id = %id.redacted(), "session changed meanwhile; merged this request's changes");
+        if state.original_max_age == state.stored_max_age {
+            state.original_max_age = current.record.cookie.original_max_age;
+        }
+        state.stored_max_age = current.record.cookie.original_max_age;
+        if current.record.created_at.is_some() {
+            state.created_at = current.record.created_at;
+            state.ends_at = deadline::absolute_end(state.created_at, absolute);
+            state.stamped = false;
+        }
+        state.data = merged;
+        state.saved = super::state::SaveMark::Snapshot(theirs);
+        state.version = Some(current.version);
+        state.touch();
+        Ok(())
+    }
+
+    /// The record as it should be stored now: the data, Node's `cookie` object and the
+    /// creation time.
+    pub(crate) fn record(&self, state: &super::state::State) -> Record {
+        let policy = &self.manager().config.cookie;
+        let secure = match policy.secure {
+            crate::Secure::Always => Some(true),
+            crate::Secure::Never => None,
+            crate::Secure::Auto => Some(self.request_secure()),
+        };
+        let mut record = Record::new(state.data.clone());
+        record.created_at = state.created_at;
+        record.cookie = CookieData {
+            original_max_age: state.original_max_age,
+            expires: state.expires,
+            secure,
+            http_only: policy.http_only,
+            domain: policy.domain.clone(),
+            path: policy.path.clone(),
+            same_site: policy.same_site,
+            priority: policy.priority,
+            partitioned: policy.partitioned,
+        };
+        record
+    }
+}
