@@ -176,12 +176,13 @@ async fn finish<B>(
     on_error: &ErrorHandler,
 ) -> ServiceResponse<EitherBody<B, BoxBody>> {
     match session.finish().await {
-        Ok(None) => response.map_into_left_body(),
-        Ok(Some(cookie)) => {
-            // Names, paths and domains are validated by the config and values are
-            // percent-encoded, so the header is always valid.
-            if let Ok(value) = HeaderValue::try_from(cookie) {
-                response.headers_mut().append(SET_COOKIE, value);
+        Ok(cookies) => {
+            for cookie in cookies {
+                // Names, paths and domains are validated by the config and values are
+                // percent-encoded or base64, so the header is always valid.
+                if let Ok(value) = HeaderValue::try_from(cookie) {
+                    response.headers_mut().append(SET_COOKIE, value);
+                }
             }
             response.map_into_left_body()
         }

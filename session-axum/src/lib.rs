@@ -29,6 +29,11 @@
 //!
 //! A handler that returns `Result<_, SessionError>` can use `?` on session calls: the error
 //! converts into the same opaque response.
+//!
+//! Whether a request is HTTPS (for [`Secure::Auto`](session_core::Secure::Auto)) comes from
+//! the server, never from the client's URI: [`SessionLayer::https`] for a router served only
+//! over TLS, the [`Https`] request extension for one served over both, and
+//! [`trust_proxy`](session_core::SessionConfigBuilder::trust_proxy) behind a proxy.
 
 mod error;
 mod extract;
@@ -37,5 +42,5 @@ mod service;
 
 pub use error::{ErrorHandler, SessionError};
 pub use extract::{Session, SessionRejection};
-pub use layer::SessionLayer;
+pub use layer::{Https, SessionLayer};
 pub use service::{ResponseFuture, SessionService};

@@ -9,13 +9,12 @@ use std::{
 use axum::{body::Body, response::Response};
 use http::{
     header::{COOKIE, SET_COOKIE},
-    uri::Scheme,
     HeaderValue, Request,
 };
 use session_core::{RequestFacts, RequestSession};
 use tower_service::Service;
 
-use crate::{ErrorHandler, SessionLayer};
+use crate::{ErrorHandler, Https, SessionLayer};
 
 /// The extension the layer puts into each request; the [`Session`](crate::Session) extractor
 /// reads it. Middleware can read it too, to reach the session outside a handler.
@@ -67,8 +66,10 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let headers = request.headers();
+        // What the server knows, never the URI the client sent.
+        let tls = self.layer.https || request.extensions().get::<Https>().is_some();
         let facts = RequestFacts::plain_http()
-            .with_tls(request.uri().scheme() == Some(&Scheme::HTTPS))
+            .with_tls(tls)
             .with_forwarded_proto(headers.get("x-forwarded-proto").map(HeaderValue::as_bytes));
         let session = self.layer.manager.begin(
             headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes),
@@ -102,13 +103,14 @@ where
     B::Error: Into<axum::BoxError>,
 {
     match session.finish().await {
-        Ok(None) => response.map(Body::new),
-        Ok(Some(cookie)) => {
+        Ok(cookies) => {
             let mut response = response.map(Body::new);
-            // Names, paths and domains are validated by the config and values are
-            // percent-encoded, so the header is always valid.
-            if let Ok(value) = HeaderValue::try_from(cookie) {
-                response.headers_mut().append(SET_COOKIE, value);
+            for cookie in cookies {
+                // Names, paths and domains are validated by the config and values are
+                // percent-encoded or base64, so the header is always valid.
+                if let Ok(value) = HeaderValue::try_from(cookie) {
+                    response.headers_mut().append(SET_COOKIE, value);
+                }
             }
             response
         }

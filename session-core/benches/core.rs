@@ -82,7 +82,13 @@ async fn stored_session_cookie(manager: &SessionManager) -> String {
         .expect("session")
         .insert("count", 0)
         .expect("insert");
-    let set_cookie = request.finish().await.expect("finish").expect("cookie");
+    let set_cookie = request
+        .finish()
+        .await
+        .expect("finish")
+        .into_iter()
+        .next()
+        .expect("cookie");
     set_cookie.split(';').next().expect("pair").to_owned()
 }
 

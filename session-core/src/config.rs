@@ -4,8 +4,12 @@ use std::time::Duration;
 
 use crate::{IdGenerator, Keyring, Secret, UserKey};
 
-/// Longest max age or TTL accepted (about 8 700 years), so that every date stays representable.
-const MAX_DURATION: Duration = Duration::from_secs(1 << 38);
+/// Longest max age, TTL or timeout accepted (100 years), so that every date stays writable.
+const MAX_DURATION: Duration = crate::deadline::MAX_LIFETIME;
+
+/// Shortest max age, TTL or timeout accepted: a whole millisecond (Node's clock; less would
+/// become a zero TTL).
+const MIN_DURATION: Duration = Duration::from_millis(1);
 
 /// Shortest secret accepted without [`SessionConfigBuilder::allow_short_secrets`].
 pub const MIN_SECRET_LEN: usize = 32;
@@ -150,9 +154,26 @@ pub enum ConfigError {
     /// A duration is too large to be represented as a date.
     #[error("{0} is too large")]
     DurationTooLarge(&'static str),
-    /// A duration that must be positive is zero.
-    #[error("{0} must be longer than zero")]
-    DurationZero(&'static str),
+    /// The key of [`SessionConfigBuilder::hash_ids_at_rest`] is shorter than
+    /// [`MIN_SECRET_LEN`] bytes.
+    #[error("the id hash key has {0} bytes; use at least {MIN_SECRET_LEN}")]
+    HashKeyTooShort(usize),
+    /// A duration is shorter than one millisecond.
+    #[error("{0} must be at least one millisecond")]
+    DurationTooShort(&'static str),
+    /// `Partitioned` was asked for without [`Secure::Always`]; browsers reject such cookies.
+    #[error("Partitioned requires Secure::Always")]
+    PartitionedRequiresSecure,
+    /// The cookie name has a prefix whose rules the configuration breaks, so browsers would
+    /// drop the cookie: `__Secure-` needs [`Secure::Always`]; `__Host-` needs
+    /// [`Secure::Always`], `Path=/` and no `Domain`.
+    #[error("a cookie named {name:?} needs {needs}")]
+    CookiePrefix {
+        /// The cookie name.
+        name: String,
+        /// What the prefix requires.
+        needs: &'static str,
+    },
 }
 
 /// The cookie attributes shared by every session of a configuration.
@@ -187,6 +208,8 @@ pub(crate) struct CookiePolicy {
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
     pub(crate) keyring: Keyring,
+    /// The secrets themselves, for cookie mode's keys.
+    secrets: Vec<Secret>,
     pub(crate) cookie: CookiePolicy,
     pub(crate) trust_proxy: bool,
     pub(crate) resave: bool,
@@ -196,7 +219,15 @@ pub struct SessionConfig {
     pub(crate) id_generator: IdGenerator,
     pub(crate) browser_session_ttl: Duration,
     pub(crate) integrity: Integrity,
+    /// The key of the hash that stores key records by, when ids are hashed at rest.
+    pub(crate) id_hash_key: Option<Secret>,
+    /// The largest session a save writes, in bytes of its stored JSON.
+    pub(crate) max_session_bytes: Option<usize>,
 }
+
+/// The default limit of a session's size: 64 KiB of stored JSON. Express apps rarely keep
+/// more than a few KiB in a session; a larger one is usually a bug or an abuse.
+pub const DEFAULT_MAX_SESSION_BYTES: usize = 64 * 1024;
 
 /// The options that keep sessions trustworthy under concurrency: how saves of concurrent
 /// requests combine, when a session is over however active it is, and whose it is.
@@ -230,6 +261,11 @@ impl SessionConfig {
     /// The keyring that signs and verifies cookies.
     pub fn keyring(&self) -> &Keyring {
         &self.keyring
+    }
+
+    /// The secrets, in order (cookie mode derives its keys from them).
+    pub(crate) fn secrets(&self) -> &[Secret] {
+        &self.secrets
     }
 
     /// The default max age of new sessions; `None` is a browser-session cookie.
@@ -278,6 +314,11 @@ impl SessionConfig {
         self.integrity.serialize
     }
 
+    /// The largest session a save writes, in bytes of its stored JSON.
+    pub fn max_session_bytes(&self) -> Option<usize> {
+        self.max_session_bytes
+    }
+
     /// Where a session's user is found, for listing and revoking a user's sessions.
     pub fn user_key(&self) -> Option<&UserKey> {
         self.integrity.user_key.as_ref()
@@ -314,6 +355,8 @@ pub struct SessionConfigBuilder {
     id_generator: IdGenerator,
     browser_session_ttl: Duration,
     integrity: Integrity,
+    id_hash_key: Option<Secret>,
+    max_session_bytes: Option<usize>,
 }
 
 impl Default for SessionConfigBuilder {
@@ -345,6 +388,8 @@ impl Default for SessionConfigBuilder {
                 serialize: None,
                 user_key: None,
             },
+            id_hash_key: None,
+            max_session_bytes: Some(DEFAULT_MAX_SESSION_BYTES),
         }
     }
 }
@@ -520,6 +565,29 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// The largest session a save writes, in bytes of its stored JSON (default
+    /// [`DEFAULT_MAX_SESSION_BYTES`]; `None`: no limit). A save of a larger session fails with
+    /// [`SessionError::TooLarge`](crate::SessionError::TooLarge) (the adapters answer `413`)
+    /// and writes nothing.
+    pub fn max_session_bytes(mut self, limit: Option<usize>) -> Self {
+        self.max_session_bytes = limit;
+        self
+    }
+
+    /// Stores records under a keyed hash of the session id (HMAC-SHA256 with `key`, at least
+    /// [`MIN_SECRET_LEN`] bytes) instead of the id itself, so that a dump of the store (a Redis
+    /// `SCAN`, a database backup, a memory image) holds no id that could be replayed as a
+    /// cookie. Off by default, because an Express app sharing the store looks records up by
+    /// the raw id and would no longer find them. The key must stay the same for as long as
+    /// sessions should last (a new key is a logout of everyone), and is separate from the
+    /// signing secrets so that they can rotate. Revoking a user's sessions works as before;
+    /// [`SessionManager::sessions_of`](crate::SessionManager::sessions_of) then lists the
+    /// stored keys (they start with `~`), not the ids in cookies.
+    pub fn hash_ids_at_rest(mut self, key: impl Into<Secret>) -> Self {
+        self.id_hash_key = Some(key.into());
+        self
+    }
+
     /// Validates the options.
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         for (index, secret) in self.secrets.iter().enumerate() {
@@ -533,7 +601,12 @@ impl SessionConfigBuilder {
                 });
             }
         }
-        let keyring = Keyring::new(self.secrets).ok_or(ConfigError::NoSecret)?;
+        let keyring = Keyring::new(self.secrets.iter().cloned()).ok_or(ConfigError::NoSecret)?;
+        if let Some(key) = &self.id_hash_key {
+            if key.len() < MIN_SECRET_LEN {
+                return Err(ConfigError::HashKeyTooShort(key.len()));
+            }
+        }
         let cookie = self.cookie;
         if cookie.name.is_empty() || !cookie.name.bytes().all(is_token_byte) {
             return Err(ConfigError::InvalidCookieName(cookie.name));
@@ -549,26 +622,22 @@ impl SessionConfigBuilder {
         if cookie.same_site == Some(SameSite::None) && cookie.secure != Secure::Always {
             return Err(ConfigError::SameSiteNoneRequiresSecure);
         }
+        check_cookie_rules(&cookie)?;
         for (what, duration) in [
             ("max_age", cookie.max_age),
             ("browser_session_ttl", Some(self.browser_session_ttl)),
             ("absolute_timeout", self.integrity.absolute_timeout),
             ("serialize_requests wait", self.integrity.serialize),
         ] {
-            if duration.is_some_and(|d| d > MAX_DURATION) {
-                return Err(ConfigError::DurationTooLarge(what));
-            }
-        }
-        for (what, duration) in [
-            ("absolute_timeout", self.integrity.absolute_timeout),
-            ("serialize_requests wait", self.integrity.serialize),
-        ] {
-            if duration.is_some_and(|d| d.is_zero()) {
-                return Err(ConfigError::DurationZero(what));
+            match duration {
+                Some(d) if d > MAX_DURATION => return Err(ConfigError::DurationTooLarge(what)),
+                Some(d) if d < MIN_DURATION => return Err(ConfigError::DurationTooShort(what)),
+                _ => {}
             }
         }
         Ok(SessionConfig {
             keyring,
+            secrets: self.secrets,
             cookie,
             trust_proxy: self.trust_proxy,
             resave: self.resave,
@@ -578,7 +647,36 @@ impl SessionConfigBuilder {
             id_generator: self.id_generator,
             browser_session_ttl: self.browser_session_ttl,
             integrity: self.integrity,
+            id_hash_key: self.id_hash_key,
+            max_session_bytes: self.max_session_bytes,
         })
+    }
+}
+
+/// What browsers require before they keep a cookie: `Partitioned` and the `__Secure-` and
+/// `__Host-` name prefixes need `Secure` on every response (RFC 6265bis §4.1.3, CHIPS).
+fn check_cookie_rules(cookie: &CookiePolicy) -> Result<(), ConfigError> {
+    let always_secure = cookie.secure == Secure::Always;
+    if cookie.partitioned && !always_secure {
+        return Err(ConfigError::PartitionedRequiresSecure);
+    }
+    let prefix_rule = |name: &str| {
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("__host-") {
+            let host_only = cookie.path == "/" && cookie.domain.is_none();
+            (!(always_secure && host_only)).then_some("Secure::Always, Path=/ and no Domain")
+        } else if lower.starts_with("__secure-") {
+            (!always_secure).then_some("Secure::Always")
+        } else {
+            None
+        }
+    };
+    match prefix_rule(&cookie.name) {
+        Some(needs) => Err(ConfigError::CookiePrefix {
+            name: cookie.name.clone(),
+            needs,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -663,7 +761,29 @@ mod tests {
                 .absolute_timeout(Some(Duration::ZERO))
                 .build()
                 .unwrap_err(),
-            ConfigError::DurationZero("absolute_timeout")
+            ConfigError::DurationTooShort("absolute_timeout")
+        );
+        assert_eq!(
+            base()
+                .max_age(Some(Duration::from_micros(500)))
+                .build()
+                .unwrap_err(),
+            ConfigError::DurationTooShort("max_age")
+        );
+        assert_eq!(
+            base()
+                .browser_session_ttl(Duration::ZERO)
+                .build()
+                .unwrap_err(),
+            ConfigError::DurationTooShort("browser_session_ttl")
+        );
+        assert_eq!(
+            base()
+                .max_age(Some(Duration::from_secs(1 << 38)))
+                .build()
+                .unwrap_err(),
+            ConfigError::DurationTooLarge("max_age"),
+            "a date past the year 9999"
         );
         assert_eq!(
             base()
@@ -672,6 +792,46 @@ mod tests {
                 .unwrap_err(),
             ConfigError::DurationTooLarge("serialize_requests wait")
         );
+    }
+
+    #[test]
+    fn cookies_that_browsers_would_drop_are_refused() {
+        let base = || SessionConfig::builder().secret(LONG);
+        assert_eq!(
+            base().partitioned(true).build().unwrap_err(),
+            ConfigError::PartitionedRequiresSecure
+        );
+        assert!(base()
+            .partitioned(true)
+            .secure(Secure::Always)
+            .build()
+            .is_ok());
+        for (name, configure) in [
+            ("__Secure-sid", base().secure(Secure::Auto)),
+            ("__Host-sid", base().secure(Secure::Auto)),
+            ("__Host-sid", base().secure(Secure::Always).path("/app")),
+            (
+                "__host-sid",
+                base()
+                    .secure(Secure::Always)
+                    .domain(Some("example.com".into())),
+            ),
+        ] {
+            assert!(
+                matches!(
+                    configure.cookie_name(name).build(),
+                    Err(ConfigError::CookiePrefix { .. })
+                ),
+                "{name}"
+            );
+        }
+        for name in ["__Secure-sid", "__Host-sid"] {
+            assert!(base()
+                .cookie_name(name)
+                .secure(Secure::Always)
+                .build()
+                .is_ok());
+        }
     }
 
     #[test]

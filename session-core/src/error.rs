@@ -29,6 +29,15 @@ pub enum StoreError {
     /// Any other failure of the backend.
     #[error("session store failed")]
     Backend(#[source] BoxError),
+    /// The record is larger than the store can keep (a bounded memory store's whole budget);
+    /// nothing was written.
+    #[error("session record of {size} bytes exceeds the store's limit of {limit}")]
+    TooLarge {
+        /// What the record would cost, in bytes.
+        size: u64,
+        /// What the store allows.
+        limit: u64,
+    },
 }
 
 impl StoreError {
@@ -100,6 +109,23 @@ pub enum SessionError {
     /// [`SessionConfigBuilder::user_key`](crate::SessionConfigBuilder::user_key).
     #[error("no user key is configured, so sessions cannot be listed by user")]
     NoUserKey,
+    /// The session is larger than the configured limit
+    /// ([`SessionConfigBuilder::max_session_bytes`](crate::SessionConfigBuilder::max_session_bytes));
+    /// nothing was written.
+    #[error("the session is {size} bytes, over the limit of {limit}")]
+    TooLarge {
+        /// The session's size as stored (its JSON), in bytes.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The session could not be written into its cookie (cookie mode).
+    #[error("the session could not be written into its cookie")]
+    Cookie(#[source] BoxError),
+    /// The operation needs a store, and the session lives in its cookie (cookie mode):
+    /// listing or revoking a user's sessions, for example.
+    #[error("{0} needs a session store; cookie mode has none")]
+    NeedsStore(&'static str),
     /// The session's other requests kept it longer than the configured wait
     /// ([`SessionConfigBuilder::serialize_requests`](crate::SessionConfigBuilder::serialize_requests)).
     #[error("the session stayed busy with other requests for {0:?}")]
@@ -109,7 +135,8 @@ pub enum SessionError {
 impl SessionError {
     /// The HTTP status an adapter answers with when this error ends a request:
     /// `503` when the store is unavailable or slow or the session stayed busy, `409` when a
-    /// save met a conflicting change or an ended session, `500` otherwise.
+    /// save met a conflicting change or an ended session, `413` when the session is too large
+    /// to store, `500` otherwise.
     ///
     /// ```
     /// use session_core::{SessionError, StoreError};
@@ -123,6 +150,7 @@ impl SessionError {
             Self::Store(store) if store.is_unavailable() => 503,
             Self::Busy(_) | Self::Contended(_) => 503,
             Self::Conflict(_) | Self::Ended => 409,
+            Self::TooLarge { .. } | Self::Store(StoreError::TooLarge { .. }) => 413,
             _ => 500,
         }
     }
@@ -138,6 +166,7 @@ impl SessionError {
         match self.status_code() {
             503 => "Service Unavailable",
             409 => "Conflict",
+            413 => "Payload Too Large",
             _ => "Internal Server Error",
         }
     }

@@ -73,8 +73,40 @@ pub enum IdGenerator {
     /// 24 random bytes from the OS, base64url: 32 characters, 192 bits.
     #[default]
     Random,
-    /// A custom function. It should return unguessable, URL-safe ids of at least 128 bits.
+    /// A custom function. It must return unguessable, URL-safe ids of at least 128 bits:
+    /// [`MIN_CUSTOM_ID_LEN`] to [`MAX_CUSTOM_ID_LEN`] characters of `[A-Za-z0-9_-]` (base64url,
+    /// hex, a UUID). Anything else is refused at generation time
+    /// ([`SessionError::IdGeneration`]), never used.
     Custom(Arc<dyn Fn() -> String + Send + Sync>),
+}
+
+/// The shortest id a custom generator may return: 22 base64url characters carry 128 bits.
+pub const MIN_CUSTOM_ID_LEN: usize = 22;
+
+/// The longest id a custom generator may return.
+pub const MAX_CUSTOM_ID_LEN: usize = 256;
+
+/// Why a custom generator's id was refused.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the custom id generator returned an id of {len} characters; ids must be \
+     {MIN_CUSTOM_ID_LEN} to {MAX_CUSTOM_ID_LEN} characters of [A-Za-z0-9_-]"
+)]
+pub struct InvalidId {
+    len: usize,
+}
+
+fn check_custom(id: String) -> Result<SessionId, SessionError> {
+    let url_safe = id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if url_safe && (MIN_CUSTOM_ID_LEN..=MAX_CUSTOM_ID_LEN).contains(&id.len()) {
+        Ok(SessionId::from(id))
+    } else {
+        Err(SessionError::IdGeneration(Box::new(InvalidId {
+            len: id.chars().count(),
+        })))
+    }
 }
 
 impl IdGenerator {
@@ -87,7 +119,7 @@ impl IdGenerator {
     pub fn generate(&self) -> Result<SessionId, SessionError> {
         match self {
             Self::Random => SessionId::random(),
-            Self::Custom(generate) => Ok(SessionId::from(generate())),
+            Self::Custom(generate) => check_custom(generate()),
         }
     }
 }
@@ -139,7 +171,30 @@ mod tests {
 
     #[test]
     fn custom_generator_is_used() {
-        let generator = IdGenerator::custom(|| "fixed-id".to_owned());
-        assert_eq!(generator.generate().unwrap().as_str(), "fixed-id");
+        let generator = IdGenerator::custom(|| "fixed-id-of-twenty-two-chars".to_owned());
+        assert_eq!(
+            generator.generate().unwrap().as_str(),
+            "fixed-id-of-twenty-two-chars"
+        );
+        let uuid = IdGenerator::custom(|| "0f8fad5b-d9cb-469f-a165-70867728950e".to_owned());
+        assert!(uuid.generate().is_ok());
+    }
+
+    #[test]
+    fn a_custom_id_that_is_short_empty_or_not_url_safe_is_refused() {
+        for bad in [
+            String::new(),
+            "short".to_owned(),
+            "has a space and is long enough".to_owned(),
+            "semi;colon-and-long-enough-too".to_owned(),
+            "ünïcode-ids-are-not-url-safe-x".to_owned(),
+            "x".repeat(MAX_CUSTOM_ID_LEN + 1),
+        ] {
+            let generator = IdGenerator::custom(move || bad.clone());
+            assert!(matches!(
+                generator.generate(),
+                Err(SessionError::IdGeneration(_))
+            ));
+        }
     }
 }

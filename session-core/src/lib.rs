@@ -24,7 +24,8 @@
 //! let request = manager.begin([], RequestFacts::plain_http());
 //! let session = request.session().await?;
 //! session.insert("count", 0)?;
-//! let set_cookie = request.finish().await?.expect("a new, modified session sends its cookie");
+//! let cookies = request.finish().await?;
+//! let set_cookie = cookies.first().expect("a new, modified session sends its cookie");
 //!
 //! // Second request: the browser sends the cookie back.
 //! let cookie = set_cookie.split(';').next().unwrap_or_default();
@@ -67,6 +68,30 @@
 //! # Ok::<_, session_core::ConfigError>(())
 //! ```
 //!
+//! # Cookie mode
+//!
+//! [`SessionManager::in_cookie`] keeps the whole session in the cookie, with no store: nothing
+//! to run, any number of servers. [`CookieFormat::Encrypted`] (the default choice) seals it
+//! with XChaCha20-Poly1305; [`CookieFormat::CookieSession`] writes npm cookie-session 2.x's
+//! signed format byte for byte, to share sessions with an Express app that uses it. The
+//! [`Session`] API and the adapters are the same. What changes, and why:
+//!
+//! | | store mode | cookie mode |
+//! |---|---|---|
+//! | when the cookie is written | express-session's rules | cookie-session's: when the session changed (or on every response with `rolling`); never for an empty new session |
+//! | logout | the record is deleted: the old cookie is dead everywhere | the cookie is cleared in this browser; a copy of it stays valid until it expires (there is nothing to delete) |
+//! | log out everywhere, listing a user's sessions | yes (`user_key`) | no ([`SessionError::NeedsStore`]) |
+//! | requests in flight | conditional saves, merges ([`ConflictPolicy`]) | the last response's cookie wins, as in cookie-session |
+//! | size | [`SessionConfigBuilder::max_session_bytes`] (64 KiB) | the browser's 4 KB per cookie: a larger session is [`SessionError::TooLarge`] (`413`), never a dropped cookie ([`MAX_COOKIE_BYTES`]); no chunking, since a session that large belongs in a store |
+//! | expiry | the store forgets idle sessions | the encrypted cookie carries its expiry and the server refuses it after; a cookie-session cookie carries none (as in Node) |
+//! | secrets | sign the id | encrypt (32+ bytes each, keys derived with HKDF) or sign (keygrip) the whole session; the first writes, all read |
+//! | [`Session::save`], [`Session::reload`] | write now, re-read the store | nothing to write before the response; back to what the cookie held |
+//!
+//! Choose a store when sessions must be revocable (logout that holds against a stolen
+//! cookie, "log out everywhere", an admin ending a session), when they grow past a few KB, or
+//! when the client must not learn anything about them (the signed format is readable).
+//! Choose cookie mode for small sessions and no infrastructure.
+//!
 //! # Features
 //!
 //! | feature | what it adds |
@@ -75,6 +100,7 @@
 
 mod config;
 mod cookie_header;
+mod cookie_mode;
 mod deadline;
 mod error;
 mod id;
@@ -83,10 +109,12 @@ mod manager;
 mod merge;
 mod owner;
 mod record;
+mod redact;
 mod request;
 mod rules;
 mod session;
 mod set_cookie;
+mod set_cookies;
 mod signing;
 mod store;
 
@@ -95,17 +123,23 @@ pub mod testing;
 
 pub use config::{
     ConfigError, ConflictPolicy, Priority, SameSite, Secure, SessionConfig, SessionConfigBuilder,
-    Unset, DEFAULT_SERIALIZE_WAIT, MIN_SECRET_LEN,
+    Unset, DEFAULT_MAX_SESSION_BYTES, DEFAULT_SERIALIZE_WAIT, MIN_SECRET_LEN,
 };
+pub use cookie_mode::{CookieFormat, MAX_COOKIE_BYTES};
 pub use error::{BoxError, SessionError, StoreError};
-pub use id::{IdGenerator, SessionId};
+pub use id::{IdGenerator, InvalidId, SessionId, MAX_CUSTOM_ID_LEN, MIN_CUSTOM_ID_LEN};
 pub use manager::{RequestFacts, SessionManager};
 pub use owner::{FindUser, UserKey};
 pub use record::{CookieData, Record, CREATED_AT_KEY, RESERVED_KEYS};
+pub use redact::redact_url;
 pub use request::RequestSession;
 pub use session::Session;
+pub use set_cookies::SetCookies;
 pub use signing::{Keyring, Secret};
-pub use store::{Created, Lifetimes, Loaded, MemoryStore, Saved, Store, Version, Write};
+pub use store::{
+    Created, Lifetimes, Loaded, MemoryStore, Saved, Store, Version, Write, DEFAULT_USER_BYTES,
+    DEFAULT_VISITOR_BYTES,
+};
 
 /// Re-exported so that stores and adapters name the same trait macro version.
 pub use async_trait::async_trait;

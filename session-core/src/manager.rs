@@ -5,8 +5,13 @@ use std::{sync::Arc, time::SystemTime};
 use serde_json::{Map, Value};
 
 use crate::{
-    cookie_header, deadline, lock::SessionLocks, Lifetimes, RequestSession, SessionConfig,
-    SessionError, SessionId, Store,
+    cookie_header,
+    cookie_mode::{CookieCodec, NoStore},
+    deadline,
+    lock::SessionLocks,
+    store::hashed::HashedIds,
+    ConfigError, CookieFormat, Lifetimes, RequestSession, SessionConfig, SessionError, SessionId,
+    Store,
 };
 
 /// The session machinery of one app: a validated [`SessionConfig`] and a [`Store`].
@@ -24,8 +29,8 @@ use crate::{
 /// let request = manager.begin([&b"connect.sid=garbage"[..]], RequestFacts::plain_http());
 /// let session = request.session().await?;        // the handler asks for the session
 /// session.insert("user", "alice")?;
-/// let set_cookie = request.finish().await?;       // the response is ready
-/// assert!(set_cookie.is_some_and(|c| c.starts_with("connect.sid=s%3A")));
+/// let set_cookies = request.finish().await?;      // the response is ready
+/// assert!(set_cookies.first().is_some_and(|c| c.starts_with("connect.sid=s%3A")));
 /// # Ok(()) }
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run()).unwrap();
 /// ```
@@ -39,6 +44,14 @@ pub(crate) struct ManagerInner {
     pub(crate) store: Arc<dyn Store>,
     /// The turns of sessions' requests, when they are serialised.
     pub(crate) locks: Option<Arc<SessionLocks>>,
+    /// In cookie mode, how sessions are read from and written into cookies; `None` with a
+    /// store.
+    pub(crate) cookie: Option<CookieCodec>,
+    /// The turns of sessions' saves after a conflict: a save that found its session changed
+    /// merges and retries in turn with this process's other such saves of the session, so
+    /// that requests racing to save one session do not collide again and again (a conflict
+    /// with another process is still retried, with back-off).
+    pub(crate) save_locks: Arc<SessionLocks>,
 }
 
 impl ManagerInner {
@@ -69,6 +82,9 @@ impl ManagerInner {
 
     /// The ids of `user`'s live sessions: the store's listing, each checked by loading it.
     pub(crate) async fn sessions_of(&self, user: &str) -> Result<Vec<SessionId>, SessionError> {
+        if self.cookie.is_some() {
+            return Err(SessionError::NeedsStore("listing a user's sessions"));
+        }
         if self.config.integrity.user_key.is_none() {
             return Err(SessionError::NoUserKey);
         }
@@ -137,8 +153,40 @@ impl SessionManager {
         Self::with_shared_store(Arc::new(store), config)
     }
 
+    /// A manager whose sessions live in the cookie itself, with no store: cookie mode, in
+    /// `format`. The same [`Session`](crate::Session) API, the same adapters; what differs is
+    /// in the [crate docs](crate#cookie-mode). Fails when
+    /// [`CookieFormat::Encrypted`] is given a secret shorter than
+    /// [`MIN_SECRET_LEN`](crate::MIN_SECRET_LEN) bytes.
+    ///
+    /// ```
+    /// use session_core::{CookieFormat, RequestFacts, SessionConfig, SessionManager};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = SessionConfig::builder().secret("a secret of at least thirty-two bytes!").build()?;
+    /// let manager = SessionManager::in_cookie(CookieFormat::Encrypted, config)?;
+    /// let request = manager.begin([], RequestFacts::plain_http());
+    /// request.session().await?.insert("user", "ann")?;
+    /// let cookie = request.finish().await?.first().expect("written").to_owned();
+    /// assert!(!cookie.contains("ann"), "sealed: {cookie}");
+    /// # Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run()).unwrap();
+    /// ```
+    pub fn in_cookie(format: CookieFormat, config: SessionConfig) -> Result<Self, ConfigError> {
+        let codec = CookieCodec::new(format, &config)?;
+        Ok(Self::build(Arc::new(NoStore), Some(codec), config))
+    }
+
     /// A manager over a store that is shared with other managers or code.
     pub fn with_shared_store(store: Arc<dyn Store>, config: SessionConfig) -> Self {
+        Self::build(store, None, config)
+    }
+
+    fn build(store: Arc<dyn Store>, cookie: Option<CookieCodec>, config: SessionConfig) -> Self {
+        let store = match &config.id_hash_key {
+            Some(key) => Arc::new(HashedIds::new(store, key.bytes())),
+            None => store,
+        };
         let locks = config
             .integrity
             .serialize
@@ -148,6 +196,8 @@ impl SessionManager {
                 config,
                 store,
                 locks,
+                cookie,
+                save_locks: Arc::default(),
             }),
         }
     }
@@ -157,7 +207,8 @@ impl SessionManager {
         &self.inner.config
     }
 
-    /// The store.
+    /// The store, as the session layer calls it (behind the id hashing of
+    /// [`hash_ids_at_rest`](crate::SessionConfigBuilder::hash_ids_at_rest) when it is on).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }
@@ -170,12 +221,27 @@ impl SessionManager {
         cookie_headers: impl IntoIterator<Item = &'h [u8]>,
         facts: RequestFacts<'_>,
     ) -> RequestSession {
-        let raw = cookie_header::find(cookie_headers, &self.inner.config.cookie.name);
+        let name = &self.inner.config.cookie.name;
+        let signature_name = self
+            .inner
+            .cookie
+            .as_ref()
+            .and_then(|c| c.signature_name(name));
+        let (raw, signature) = match signature_name {
+            None => (cookie_header::find(cookie_headers, name), None),
+            Some(signature_name) => {
+                let headers: Vec<&[u8]> = cookie_headers.into_iter().collect();
+                (
+                    cookie_header::find(headers.iter().copied(), name),
+                    cookie_header::find(headers.iter().copied(), &signature_name),
+                )
+            }
+        };
         let secure = self
             .inner
             .config
             .request_is_secure(facts.tls, facts.forwarded_proto);
-        RequestSession::new(self.inner.clone(), raw, secure)
+        RequestSession::new(self.inner.clone(), raw, signature, secure)
     }
 
     /// The ids of every live session of `user` (as the configured

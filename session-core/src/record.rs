@@ -10,7 +10,7 @@ use serde::{
 };
 use serde_json::{Map, Value};
 
-use crate::{Priority, SameSite, StoreError};
+use crate::{deadline, Priority, SameSite, StoreError};
 
 /// Top-level keys that cannot hold application data: `cookie` holds the cookie state, and
 /// Node drops keys named like its `Session` methods when it loads a session.
@@ -117,7 +117,7 @@ impl Record {
                 priority: cookie.priority.map(Priority::as_json),
                 expires: cookie
                     .expires
-                    .map(|t| humantime::format_rfc3339_millis(t).to_string()),
+                    .map(|t| humantime::format_rfc3339_millis(deadline::writable(t)).to_string()),
                 secure: cookie.secure,
                 http_only: cookie.http_only,
                 domain: cookie.domain.as_deref(),
@@ -215,10 +215,12 @@ impl WireCookieIn {
             _ => None,
         };
         CookieData {
+            // Node writes any number here (a max age of 1e15 ms is a valid JavaScript
+            // number); past 100 years it counts as 100 years. `as` saturates, NaN is 0.
             original_max_age: self
                 .original_max_age
                 .and_then(|v| v.as_f64())
-                .map(|ms| ms.max(0.0) as u64),
+                .map(|ms| deadline::clamp_ms(ms.max(0.0) as u64)),
             expires: self.expires.as_ref().and_then(parse_date),
             secure: flag(self.secure),
             http_only: flag(self.http_only).unwrap_or(true),
@@ -251,7 +253,8 @@ fn parse_date(value: &Value) -> Option<SystemTime> {
         Value::String(s) => humantime::parse_rfc3339_weak(s).ok(),
         Value::Number(n) => {
             let ms = n.as_f64()?;
-            (ms >= 0.0).then(|| UNIX_EPOCH + Duration::from_millis(ms as u64))
+            let since = (ms >= 0.0).then(|| Duration::from_millis(ms as u64))?;
+            UNIX_EPOCH.checked_add(since).map(deadline::writable)
         }
         _ => None,
     }
@@ -374,6 +377,26 @@ mod tests {
         );
         let junk = r#"{"cookie":{},"__createdAt":"soon"}"#;
         assert_eq!(Record::from_json(junk).unwrap().created_at, None);
+    }
+
+    #[test]
+    fn dates_and_lifetimes_from_elsewhere_never_break_a_record() {
+        let huge = r#"{"cookie":{"originalMaxAge":1e15,"expires":1e300},"__createdAt":1e300}"#;
+        let record = Record::from_json(huge).unwrap();
+        assert_eq!(
+            record.cookie.original_max_age,
+            Some(deadline::MAX_LIFETIME_MS)
+        );
+        assert_eq!(record.cookie.expires, Some(deadline::latest_date()));
+        let json = record.to_json().expect("writable");
+        assert!(
+            json.contains(r#""expires":"9999-12-31T23:59:59.000Z""#),
+            "{json}"
+        );
+        let negative = r#"{"cookie":{"originalMaxAge":-5,"expires":-1}}"#;
+        let record = Record::from_json(negative).unwrap();
+        assert_eq!(record.cookie.original_max_age, Some(0));
+        assert_eq!(record.cookie.expires, None);
     }
 
     #[test]

@@ -16,8 +16,10 @@ use crate::{
     manager::ManagerInner,
     rules::{self, Decision, Facts, Policy},
     session::{Lifecycle, Persisted},
-    set_cookie, Secure, Session, SessionError, SessionId, Unset,
+    set_cookie, Secure, Session, SessionError, SessionId, SetCookies, Unset,
 };
+
+mod cookie;
 
 /// The session side of one request, created by [`SessionManager::begin`](crate::SessionManager::begin).
 ///
@@ -33,6 +35,8 @@ struct RequestInner {
     manager: Arc<ManagerInner>,
     /// The raw value of the session cookie, when the request carried one.
     cookie: Option<Box<[u8]>>,
+    /// The raw value of the signature cookie (cookie mode, cookie-session format).
+    signature: Option<Box<[u8]>>,
     secure: bool,
     session: OnceCell<Session>,
     /// The decoded cookie value, when it verified against the signing secret: it is exactly
@@ -45,11 +49,17 @@ struct RequestInner {
 }
 
 impl RequestSession {
-    pub(crate) fn new(manager: Arc<ManagerInner>, cookie: Option<&[u8]>, secure: bool) -> Self {
+    pub(crate) fn new(
+        manager: Arc<ManagerInner>,
+        cookie: Option<&[u8]>,
+        signature: Option<&[u8]>,
+        secure: bool,
+    ) -> Self {
         Self {
             inner: Arc::new(RequestInner {
                 manager,
                 cookie: cookie.map(Box::from),
+                signature: signature.map(Box::from),
                 secure,
                 session: OnceCell::new(),
                 primary_signed: OnceLock::new(),
@@ -82,6 +92,9 @@ impl RequestSession {
 
     async fn load(&self) -> Result<Session, SessionError> {
         let manager = &self.inner.manager;
+        if let Some(codec) = &manager.cookie {
+            return self.load_from_cookie(codec);
+        }
         let cookie_id = self.verified_cookie_id();
         if let Some(id) = &cookie_id {
             self.wait_for_turn(id).await?;
@@ -144,6 +157,9 @@ impl RequestSession {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn verified_cookie_id(&self) -> Option<SessionId> {
+        if let Some(codec) = &self.inner.manager.cookie {
+            return self.open_cookie(codec)?.id;
+        }
         let raw = self.inner.cookie.as_deref()?;
         let value = cookie_header::decode_value(raw)?;
         let Some((id, key_index)) = self.inner.manager.config.keyring.verify_with_index(&value)
@@ -164,14 +180,20 @@ impl RequestSession {
     /// On error nothing was acknowledged: the adapter must answer with an error response
     /// rather than the handler's. A session that another request ended meanwhile (a logout,
     /// `regenerate()` or revoke) is not written back, and no cookie is sent for it.
-    pub async fn finish(&self) -> Result<Option<String>, SessionError> {
+    pub async fn finish(&self) -> Result<SetCookies, SessionError> {
         let Some(session) = self.inner.session.get() else {
-            return Ok(None);
+            return Ok(SetCookies::none());
         };
         if self.inner.finished.swap(true, Ordering::AcqRel) {
-            return Ok(None);
+            return Ok(SetCookies::none());
         }
-        let outcome = self.finish_session(session).await;
+        if let Some(codec) = &self.inner.manager.cookie {
+            return self.finish_in_cookie(session, codec);
+        }
+        let outcome = self
+            .finish_session(session)
+            .await
+            .map(|cookie| cookie.map_or_else(SetCookies::none, SetCookies::one));
         // The next request of this session may load it now that this one has saved.
         drop(self.turn_slot().take());
         outcome
@@ -292,12 +314,12 @@ impl RequestSession {
         set_cookie::session_cookie(&config.cookie, signed, expires, self.cookie_secure())
     }
 
-    fn config(&self) -> &crate::SessionConfig {
+    pub(crate) fn config(&self) -> &crate::SessionConfig {
         &self.inner.manager.config
     }
 
     /// Whether the cookie carries `Secure`, by the configuration and this request.
-    fn cookie_secure(&self) -> bool {
+    pub(crate) fn cookie_secure(&self) -> bool {
         match self.config().cookie.secure {
             Secure::Always => true,
             Secure::Never => false,

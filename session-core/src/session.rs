@@ -54,7 +54,7 @@ struct Shared {
 }
 
 fn duration_ms(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+    deadline::lifetime_ms(duration)
 }
 
 impl Session {
@@ -83,6 +83,50 @@ impl Session {
             version: None,
             touched_at_load: None,
             lifecycle: Lifecycle::Live,
+            old_key: false,
+        };
+        state.touch();
+        Ok(Self::from_state(manager, request_secure, state))
+    }
+
+    /// Cookie mode: the session its cookie carried. The cookie's id (a new one when the
+    /// format keeps none), its lifetime (the configured one when the format keeps none), its
+    /// creation time (now, when an absolute timeout is configured and it has none).
+    pub(crate) fn from_cookie(
+        manager: Arc<ManagerInner>,
+        opened: crate::cookie_mode::Opened,
+        request_secure: bool,
+    ) -> Result<Self, SessionError> {
+        let id = match opened.id {
+            Some(id) => id,
+            None => manager.config.id_generator.generate()?,
+        };
+        let absolute = manager.config.integrity.absolute_timeout;
+        let stamped = absolute.is_some() && opened.created_at.is_none();
+        let created_at = match opened.created_at {
+            Some(created_at) => Some(created_at),
+            None => absolute.map(|_| SystemTime::now()),
+        };
+        let max_age = opened
+            .max_age
+            .unwrap_or_else(|| manager.config.cookie.max_age.map(duration_ms));
+        let mut state = State {
+            original_id: id.clone(),
+            cookie_id: Some(id.clone()),
+            id,
+            data: opened.data,
+            baseline: None,
+            saved: SaveMark::Baseline,
+            original_max_age: max_age,
+            stored_max_age: max_age,
+            expires: None,
+            created_at,
+            ends_at: deadline::absolute_end(created_at, absolute),
+            stamped,
+            version: None,
+            touched_at_load: None,
+            lifecycle: Lifecycle::Live,
+            old_key: opened.old_key,
         };
         state.touch();
         Ok(Self::from_state(manager, request_secure, state))
@@ -141,6 +185,7 @@ impl Session {
             version: Some(version),
             touched_at_load: touch_counts.then_some(max_age),
             lifecycle: Lifecycle::Live,
+            old_key: false,
         };
         // The store just vouched for the session, so a stale `expires` (a connect-redis touch
         // does not rewrite it) must not end it.
@@ -263,7 +308,8 @@ impl Session {
     /// Sets this session's lifetime, for example a long one for "remember me"; `None` makes
     /// it a browser-session cookie. Like express-session's `cookie.maxAge`, this alone is not
     /// a data change: the new `Expires` is sent when the data also changes (or with `rolling`).
-    /// An absolute timeout still ends the session on time.
+    /// An absolute timeout still ends the session on time. A lifetime over 100 years counts as
+    /// 100 years; zero ends the session at the end of this request.
     pub fn set_max_age(&self, max_age: Option<Duration>) {
         let mut state = self.state();
         state.original_max_age = max_age.map(duration_ms);
@@ -327,8 +373,16 @@ impl Session {
         Ok(())
     }
 
-    /// Re-reads the record from the store, dropping unsaved changes.
+    /// Re-reads the record from the store, dropping unsaved changes. In cookie mode, goes
+    /// back to what the request's cookie held.
     pub async fn reload(&self) -> Result<(), SessionError> {
+        if self.manager().cookie.is_some() {
+            let mut state = self.state();
+            if let Some(loaded) = state.baseline.take() {
+                state.data = loaded;
+            }
+            return Ok(());
+        }
         let id = self.id();
         let loaded = self
             .manager()
@@ -363,9 +417,13 @@ impl Session {
     /// Fails with [`SessionError::Ended`] when another request ended the session meanwhile
     /// (nothing is written), and with [`SessionError::Conflict`] when another request changed
     /// a key this one changed too and [`ConflictPolicy::Reject`](crate::ConflictPolicy::Reject)
-    /// is configured.
+    /// is configured. In cookie mode there is nothing to write before the response: the
+    /// session goes out in its cookie.
     pub async fn save(&self) -> Result<(), SessionError> {
         self.state().writable()?;
+        if self.manager().cookie.is_some() {
+            return Ok(());
+        }
         match self.persist().await? {
             Persisted::Written => Ok(()),
             Persisted::Ended => Err(SessionError::Ended),

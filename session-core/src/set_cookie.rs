@@ -24,10 +24,32 @@ pub(crate) fn session_cookie(
 /// A cookie that makes the browser drop the session cookie: empty value, expired in 1970,
 /// with the same `Path` and `Domain` so that it replaces the right cookie.
 pub(crate) fn removal_cookie(policy: &CookiePolicy, secure: bool) -> String {
+    removal_of(policy, &policy.name, secure)
+}
+
+/// The same for cookie `name` (a cookie-mode signature cookie).
+pub(crate) fn removal_of(policy: &CookiePolicy, name: &str, secure: bool) -> String {
     let mut out = String::with_capacity(120);
-    out.push_str(&policy.name);
+    out.push_str(name);
     out.push('=');
     write_attributes(&mut out, policy, Some(SystemTime::UNIX_EPOCH), secure);
+    out
+}
+
+/// Cookie `name` with `value` written as it is (cookie mode's values are base64 already,
+/// and npm cookie-session writes them unencoded), with the session cookie's attributes.
+pub(crate) fn raw_cookie(
+    policy: &CookiePolicy,
+    name: &str,
+    value: &str,
+    expires: Option<SystemTime>,
+    secure: bool,
+) -> String {
+    let mut out = String::with_capacity(name.len() + value.len() + 96);
+    out.push_str(name);
+    out.push('=');
+    out.push_str(value);
+    write_attributes(&mut out, policy, expires, secure);
     out
 }
 
@@ -45,7 +67,7 @@ fn write_attributes(
     out.push_str(&policy.path);
     if let Some(expires) = expires {
         out.push_str("; Expires=");
-        out.push_str(&httpdate::fmt_http_date(expires));
+        out.push_str(&httpdate::fmt_http_date(crate::deadline::writable(expires)));
     }
     if policy.http_only {
         out.push_str("; HttpOnly");
@@ -106,6 +128,17 @@ mod tests {
         assert_eq!(
             session_cookie(&policy, "s:a.b", None, false),
             "connect.sid=s%3Aa.b; Path=/; HttpOnly"
+        );
+    }
+
+    #[test]
+    fn a_date_past_the_year_9999_is_written_as_its_last_second() {
+        let policy = policy(|b| b);
+        let far = UNIX_EPOCH + Duration::from_secs(1 << 40);
+        let cookie = session_cookie(&policy, "s:a.b", Some(far), false);
+        assert!(
+            cookie.contains("Expires=Fri, 31 Dec 9999 23:59:59 GMT"),
+            "{cookie}"
         );
     }
 

@@ -5,14 +5,22 @@ use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine as _};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
 /// Length of the base64 MAC: 32 bytes of HMAC-SHA256 without the `=` pad.
 const MAC_LEN: usize = 43;
 const PREFIX: &str = "s:";
 
-/// A secret used to sign session cookies. Its `Debug` output never shows the bytes.
+/// A secret used to sign session cookies. Its `Debug` output never shows the bytes, and its
+/// bytes are overwritten with zeros when it is dropped.
 #[derive(Clone)]
 pub struct Secret(Vec<u8>);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
 
 impl Secret {
     /// Wraps the raw bytes of a secret (a JavaScript string secret is its UTF-8 bytes).
@@ -28,6 +36,10 @@ impl Secret {
     /// Whether the secret has no bytes.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -115,6 +127,18 @@ impl Keyring {
     /// Always `false`: a keyring holds at least one secret.
     pub fn is_empty(&self) -> bool {
         self.macs.is_empty()
+    }
+}
+
+/// The keyed HMAC states are as good as the secrets: when the keyring goes, each is replaced
+/// by one keyed with nothing, behind a compiler barrier so the overwrite is not optimised away
+/// (best effort: RustCrypto's `hmac` 0.12 offers no zeroization of its own).
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        for mac in &mut self.macs {
+            *mac = Hmac::<Sha256>::new_from_slice(&[]).expect("HMAC accepts keys of any length");
+            std::hint::black_box(&*mac);
+        }
     }
 }
 

@@ -9,10 +9,11 @@ use async_trait::async_trait;
 
 use crate::{Record, SessionId, StoreError};
 
+pub(crate) mod hashed;
 mod memory;
 mod version;
 
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, DEFAULT_USER_BYTES, DEFAULT_VISITOR_BYTES};
 pub use version::Version;
 
 /// What [`Store::create`] did.
@@ -77,6 +78,9 @@ impl Loaded {
 pub struct Write<'a> {
     /// The record.
     pub record: &'a Record,
+    /// The record as Node's session JSON, when the caller already encoded it (the session
+    /// layer does, once, to check its size).
+    encoded: Option<&'a str>,
     /// When the store may forget it; always in the future.
     pub expires_at: SystemTime,
     /// The user the session belongs to, when the configuration names one
@@ -90,14 +94,43 @@ impl<'a> Write<'a> {
     pub fn new(record: &'a Record, expires_at: SystemTime) -> Self {
         Self {
             record,
+            encoded: None,
             expires_at,
             owner: None,
+        }
+    }
+
+    /// A write of `record` whose JSON ([`Record::to_json`]) is already at hand.
+    pub fn encoded(record: &'a Record, json: &'a str, expires_at: SystemTime) -> Self {
+        Self {
+            encoded: Some(json),
+            ..Self::new(record, expires_at)
         }
     }
 
     /// The same write, listed under `owner`.
     pub fn owned_by(self, owner: Option<&'a str>) -> Self {
         Self { owner, ..self }
+    }
+
+    /// The record as Node's session JSON: what a store that keeps text writes. Encoded at
+    /// most once per request by the session layer, so a store should take it from here rather
+    /// than call [`Record::to_json`] again.
+    ///
+    /// ```
+    /// use session_core::{Record, Write};
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let record = Record::new(Default::default());
+    /// let later = SystemTime::now() + Duration::from_secs(60);
+    /// assert_eq!(Write::new(&record, later).json()?, record.to_json()?);
+    /// # Ok::<_, session_core::StoreError>(())
+    /// ```
+    pub fn json(&self) -> Result<std::borrow::Cow<'a, str>, StoreError> {
+        match self.encoded {
+            Some(json) => Ok(std::borrow::Cow::Borrowed(json)),
+            None => self.record.to_json().map(std::borrow::Cow::Owned),
+        }
     }
 }
 

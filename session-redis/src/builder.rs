@@ -36,7 +36,7 @@ pub const DEFAULT_MAX_RECONNECT_DELAY: Duration = Duration::from_millis(1_000);
 /// # drop(store); Ok(()) }
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct RedisStoreBuilder {
     url: String,
@@ -45,6 +45,19 @@ pub struct RedisStoreBuilder {
     timeout: Duration,
     connect_wait: Duration,
     max_reconnect_delay: Duration,
+}
+
+impl std::fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("url", &session_core::redact_url(&self.url))
+            .field("prefix", &self.prefix)
+            .field("user_index_prefix", &self.user_index_prefix)
+            .field("timeout", &self.timeout)
+            .field("connect_wait", &self.connect_wait)
+            .field("max_reconnect_delay", &self.max_reconnect_delay)
+            .finish()
+    }
 }
 
 impl RedisStoreBuilder {
@@ -160,7 +173,7 @@ impl RedisStoreBuilder {
             user_index_prefix,
             self.timeout,
             self.connect_wait.min(self.timeout),
-            redact(&self.url),
+            session_core::redact_url(&self.url),
         );
         let last_error = inner.last_error.clone();
         let errors = client.on_error(move |(error, server)| {
@@ -203,34 +216,20 @@ fn millis_u32(duration: Duration) -> u32 {
     u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
 }
 
-/// The URL without its password, for `Debug` and logs.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return "<unparsable url>".to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn redacts_credentials() {
-        assert_eq!(
-            redact("redis://user:pw@host:6379/0"),
-            "redis://***@host:6379/0"
+    fn debug_never_prints_a_password() {
+        let url = "redis-sentinel://:pw1@h:26379/0?sentinelServiceName=m&sentinelPassword=pw2";
+        let builder = RedisStore::builder(url);
+        let printed = format!("{builder:?}");
+        assert!(
+            !printed.contains("pw1") && !printed.contains("pw2"),
+            "{printed}"
         );
-        assert_eq!(redact("redis://host:6379"), "redis://host:6379");
-        assert_eq!(
-            redact("redis-sentinel://:p@h:26379/0?sentinelServiceName=m"),
-            "redis-sentinel://***@h:26379/0?sentinelServiceName=m"
-        );
-        assert_eq!(redact("nonsense"), "<unparsable url>");
+        assert!(printed.contains("h:26379"), "{printed}");
     }
 
     #[tokio::test]

@@ -44,11 +44,6 @@ impl Command {
         Self::keyed("GET", key, [])
     }
 
-    /// `GETEX key EX ttl` (Redis 6.2+): a read that also moves the expiry.
-    pub(crate) fn getex(key: Str, ttl: i64) -> Self {
-        Self::keyed("GETEX", key, [word("EX"), ttl.into()])
-    }
-
     /// `SET key value NX EX ttl`: writes only where no key is.
     pub(crate) fn set_nx_ex(key: Str, value: Bytes, ttl: i64) -> Self {
         Self::keyed(

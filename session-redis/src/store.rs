@@ -2,10 +2,7 @@
 
 use std::{
     future::Future,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc, Mutex,
-    },
+    sync::{Arc, Mutex},
     time::{Duration, Instant, SystemTime},
 };
 
@@ -28,19 +25,23 @@ use crate::{
     save::{self, Save},
     script, stored,
     time::{ttl_of, ttl_until},
+    touch_load::{self, LoadAndTouch},
     RedisStoreBuilder,
 };
 
 /// How often a call re-checks a connection that is not up.
 const CONNECT_POLL: Duration = Duration::from_millis(10);
 
+/// The longest TTL a load's touch gives, in seconds: the 100 years that session-core allows
+/// any lifetime (a JavaScript app may store a larger `originalMaxAge`).
+const LONGEST_TTL: i64 = 100 * 365 * 24 * 3600;
+
 /// A [`Store`] in Redis that is byte-compatible with connect-redis: key `prefix + id`, value
 /// the session JSON of [`Record::to_json`](session_core::Record::to_json), written with
 /// `EX ttl`, `ttl = ceil((expires_at - now) / 1 s)`; `SET NX EX` to create, `EXPIRE` to
 /// touch, `DEL` to destroy. The Redis TTL is the truth: a `cookie.expires` left stale by a
 /// touch is not an expiry. A read-only request costs one round trip: its load and touch are
-/// one `GETEX key EX ttl` (Redis 6.2 or later; older servers get a `GET`, and the touch at the
-/// end of the request).
+/// one script call that touches for the session's own lifetime.
 ///
 /// A save is conditional and one round trip: one `EVALSHA` of a script that writes only if the
 /// key still holds the very bytes the request read (their SHA-1 is the record's [`Version`]),
@@ -63,8 +64,6 @@ pub struct RedisStore {
 
 pub(crate) struct Inner {
     client: Client,
-    /// Whether the server knows `GETEX` (Redis 6.2+): cleared on its first "unknown command".
-    getex: AtomicBool,
     prefix: String,
     user_index_prefix: String,
     timeout: Duration,
@@ -85,7 +84,6 @@ impl Inner {
     ) -> Self {
         Self {
             client,
-            getex: AtomicBool::new(true),
             prefix,
             user_index_prefix,
             timeout,
@@ -230,7 +228,7 @@ impl RedisStore {
 
     /// The value a write stores, with its version, computed once.
     fn value(write: &Write<'_>) -> Result<(Bytes, Version), StoreError> {
-        let json = write.record.to_json()?;
+        let json = write.json()?.into_owned();
         let version = stored::version_of(json.as_bytes());
         Ok((Bytes::from(json), version))
     }
@@ -340,57 +338,34 @@ impl Store for RedisStore {
         index::ids(reply).map_err(StoreError::backend)
     }
 
-    /// `GETEX key EX ttl` with the usual lifetime ([`Lifetimes::usual`]): the load and the
-    /// touch of a read-only request in one command, which leaves the value, and so its
-    /// version, as it is. A record that carries another lifetime (its own `originalMaxAge`) is
-    /// then [touched](Store::touch) for it, so no record keeps a lifetime it did not ask for.
-    /// On a server older than Redis 6.2 (no `GETEX`) this is a [`load`](Store::load), and the
-    /// request's end touches as usual.
+    /// `EVALSHA` of the load-and-touch script (`EVAL` when Redis answers `NOSCRIPT`): the
+    /// load and the touch of a read-only request in one round trip, the touch for the
+    /// session's own lifetime as its stored JSON says, and none for a value that does not
+    /// look like a session (the script is in the [crate docs](crate)). The value, and so its
+    /// version, stays as it is.
     async fn load_and_touch(
         &self,
         id: &SessionId,
         lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
-        if !self.inner.getex.load(Ordering::Relaxed) {
-            return self.load(id).await;
-        }
-        let getex = Command::getex(self.key(id).into(), ttl_of(lifetimes.usual()));
-        // `None`: the server does not know GETEX.
-        let reply: Option<Value> = self
+        let load = LoadAndTouch::new(
+            self.key(id).into(),
+            ttl_of(lifetimes.browser_session_ttl),
+            LONGEST_TTL,
+        );
+        let reply = self
             .call(|client, options| async move {
-                match command::send(&client, &options, None, getex).await {
-                    Err(error) if is_unknown_command(&error) => Ok(None),
-                    reply => reply.map(Some),
+                match command::send(&client, &options, None, load.evalsha()).await {
+                    Err(error) if script::is_noscript(&error) => {
+                        tracing::debug!("redis does not have the load script: sending it");
+                        command::send(&client, &options, None, load.eval()).await
+                    }
+                    reply => reply,
                 }
             })
             .await?;
-        let Some(reply) = reply else {
-            tracing::info!("redis has no GETEX (before 6.2): loading with GET");
-            self.inner.getex.store(false, Ordering::Relaxed);
-            return self.load(id).await;
-        };
-        let Some(value) = command::bytes_or_nil(reply).map_err(StoreError::backend)? else {
-            return Ok(None);
-        };
-        let loaded = stored::loaded(&value)?;
-        Ok(Some(match lifetimes.of(&loaded.record) {
-            Some(own) if own == lifetimes.usual() => loaded.touched(),
-            Some(own) => {
-                self.touch(id, SystemTime::now() + own, None).await?;
-                loaded.touched()
-            }
-            // Its lifetime is over: the request's end deletes it.
-            None => loaded,
-        }))
+        touch_load::outcome(reply)
     }
-}
-
-/// Whether the server refused a command it does not know (`GETEX` before Redis 6.2).
-fn is_unknown_command(error: &ClientError) -> bool {
-    error
-        .details()
-        .to_ascii_lowercase()
-        .contains("unknown command")
 }
 
 impl std::fmt::Debug for RedisStore {

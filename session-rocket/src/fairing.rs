@@ -136,9 +136,12 @@ impl Fairing for SessionFairing {
             return;
         }
         match slot.request.finish().await {
-            Ok(None) => {}
             // Next to, not instead of, the cookies of Rocket's `CookieJar`.
-            Ok(Some(cookie)) => response.adjoin_raw_header("Set-Cookie", cookie),
+            Ok(cookies) => {
+                for cookie in cookies {
+                    response.adjoin_raw_header("Set-Cookie", cookie);
+                }
+            }
             // Nothing unsaved is acknowledged: the handler's response is dropped.
             Err(failure) => {
                 failure.log();

@@ -58,6 +58,8 @@ macro_rules! scenario_tests {
             remember_me_extends_the_cookie,
             rolling_session_stays_alive_while_used,
             non_rolling_session_expires_when_idle,
+            absurd_lifetimes_never_break_a_request,
+            an_oversized_session_is_refused_whole,
             concurrent_clients_keep_their_own_sessions,
             failing_store_gives_an_error_never_a_new_session,
             routes_that_never_touch_the_session_cost_nothing,

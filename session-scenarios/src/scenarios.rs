@@ -546,6 +546,49 @@ pub async fn non_rolling_session_expires_when_idle(start: Start) {
     assert_ok(&browser.get("/peek").await, "count=none");
 }
 
+/// A handler that sets an absurd lifetime (here 9 500 years) gets a working cookie, never a
+/// panic: lifetimes count as at most 100 years.
+pub async fn absurd_lifetimes_never_break_a_request(start: Start) {
+    let app = Harness::start(start, config().rolling(true));
+    let mut browser = app.browser_with_session().await;
+    let response = browser.get("/max-age?ms=300000000000000").await;
+    assert_ok(&response, "ok");
+    let cookie = session_cookie(&response);
+    let expires = cookie.expires().expect("a valid Expires");
+    let century = Duration::from_secs(100 * 365 * 24 * 3600 + 24 * 3600);
+    assert!(expires <= SystemTime::now() + century, "{}", cookie.raw);
+    let next = browser.get("/").await;
+    assert_ok(&next, "count=1");
+    assert!(session_cookie(&next).expires().is_some());
+}
+
+/// A session that grows past the configured size limit answers `413`, and none of that
+/// request's change is stored.
+pub async fn an_oversized_session_is_refused_whole(start: Start) {
+    let app = Harness::start(start, config().max_session_bytes(Some(200)));
+    let mut browser = app.browser_with_session().await;
+    let (a, b) = ("a".repeat(32), "b".repeat(32));
+    assert_ok(
+        &browser.get(&format!("/bump?key={a}")).await,
+        &format!("{a}=1"),
+    );
+    let refused = browser.get(&format!("/bump?key={b}")).await;
+    assert_eq!(
+        (refused.status, refused.body.as_str()),
+        (413, "Payload Too Large"),
+        "{refused:?}"
+    );
+    assert_no_cookie(&refused);
+    assert_ok(
+        &browser.get(&format!("/peek?key={b}")).await,
+        &format!("{b}=none"),
+    );
+    assert_ok(
+        &browser.get(&format!("/peek?key={a}")).await,
+        &format!("{a}=1"),
+    );
+}
+
 // ---- concurrency ----------------------------------------------------------------------------
 
 /// 200 concurrent clients, each with its own session and counter.

@@ -26,6 +26,8 @@ pub struct Sessions {
     manager: SessionManager,
     on_error: ErrorHandler,
     registry: Arc<Registry>,
+    /// Every request arrives over TLS (`warp::serve(..).tls()`).
+    https: bool,
 }
 
 impl Sessions {
@@ -35,7 +37,18 @@ impl Sessions {
             manager,
             on_error: Arc::new(error::default_response),
             registry: Arc::default(),
+            https: false,
         }
+    }
+
+    /// Says that every request arrives over TLS (routes served with `warp::serve(..).tls()`),
+    /// so that [`Secure::Auto`](session_core::Secure::Auto) makes the cookie `Secure`. warp
+    /// tells its filters nothing about the connection, and the client's URI is never believed;
+    /// behind a proxy that terminates TLS, use
+    /// [`trust_proxy`](session_core::SessionConfigBuilder::trust_proxy) instead.
+    pub fn https(mut self, https: bool) -> Self {
+        self.https = https;
+        self
     }
 
     /// Replaces the response sent when loading or saving the session fails, or when a
@@ -68,12 +81,13 @@ impl Sessions {
     ) -> impl Filter<Extract = (Session,), Error = Rejection> + Clone + Send + Sync + 'static {
         let manager = self.manager.clone();
         let registry = self.registry.clone();
+        let https = self.https;
         warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
             // Looked up now, while the request's task polls this filter.
             let lookup = registry.lookup();
             let manager = manager.clone();
             async move {
-                match load(lookup, &manager, &headers).await {
+                match load(lookup, &manager, &headers, https).await {
                     Ok(session) => Ok(Session(session)),
                     Err(rejection) => {
                         rejection.log();
@@ -124,6 +138,7 @@ impl std::fmt::Debug for Sessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sessions")
             .field("manager", &self.manager)
+            .field("https", &self.https)
             .finish_non_exhaustive()
     }
 }
@@ -132,6 +147,7 @@ async fn load(
     lookup: Lookup,
     manager: &SessionManager,
     headers: &HeaderMap,
+    https: bool,
 ) -> Result<session_core::Session, SessionRejection> {
     let slot = match lookup {
         Lookup::Found(slot) => slot,
@@ -139,8 +155,10 @@ async fn load(
         Lookup::Ambiguous => return Err(SessionRejection::Ambiguous),
     };
     let request = slot.get_or_init(|| {
-        // A plain server: warp reports no TLS. The core decides whether to trust the proxy.
+        // warp reports no TLS: the app says whether it serves over TLS. The core decides
+        // whether to trust the proxy.
         let facts = RequestFacts::plain_http()
+            .with_tls(https)
             .with_forwarded_proto(headers.get("x-forwarded-proto").map(HeaderValue::as_bytes));
         manager.begin(
             headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes),

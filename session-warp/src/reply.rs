@@ -29,12 +29,13 @@ pub(crate) async fn finish<R: Reply>(
         return response;
     };
     match request.finish().await {
-        Ok(None) => response,
-        Ok(Some(cookie)) => {
-            // Names, paths and domains are validated by the config and values are
-            // percent-encoded, so the header is always valid.
-            if let Ok(value) = HeaderValue::try_from(cookie) {
-                response.headers_mut().append(SET_COOKIE, value);
+        Ok(cookies) => {
+            for cookie in cookies {
+                // Names, paths and domains are validated by the config and values are
+                // percent-encoded or base64, so the header is always valid.
+                if let Ok(value) = HeaderValue::try_from(cookie) {
+                    response.headers_mut().append(SET_COOKIE, value);
+                }
             }
             response
         }

@@ -193,6 +193,27 @@ pub(crate) fn run(args: &[String]) -> Result {
     }
     let redis_url = redis.as_ref().map(|redis| redis.url.as_str());
     let redis_pid = redis.as_ref().and_then(services::Redis::pid);
+    let postgres = if servers.iter().any(|s| needs_postgres(s)) {
+        services::postgres()?
+    } else {
+        None
+    };
+    if postgres.is_none() {
+        servers.retain(|server| {
+            let keep = !needs_postgres(server);
+            if !keep {
+                println!("bench http: NOTICE: no PostgreSQL, {server} is SKIPPED");
+            }
+            keep
+        });
+    }
+    let pg_schema = format!("bench_http_{}", std::process::id());
+    let pg = postgres
+        .as_ref()
+        .map(|pg| (pg.url.as_str(), pg_schema.as_str()));
+    if let Some((url, schema)) = pg {
+        pg_admin(&server_bin, "create", url, schema)?;
+    }
     let work = target_dir().join("bench-http");
     fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
 
@@ -219,6 +240,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     let mut bench = Bench {
         binary: &server_bin,
         redis: redis_url.zip(Some(redis_pid)),
+        postgres: pg,
         work: &work,
         settings: &settings,
         loads: Vec::new(),
@@ -254,6 +276,10 @@ pub(crate) fn run(args: &[String]) -> Result {
     }
     let loads = std::mem::take(&mut bench.loads);
     drop(redis);
+    if let Some((url, schema)) = pg {
+        pg_admin(&server_bin, "drop", url, schema)?;
+    }
+    drop(postgres);
     let elapsed = started.elapsed();
     let load_after = bench::load_average();
 
@@ -293,6 +319,33 @@ pub(crate) fn run(args: &[String]) -> Result {
 
 fn needs_redis(server: &str) -> bool {
     server.ends_with("-redis")
+}
+
+fn needs_postgres(server: &str) -> bool {
+    server.ends_with("-postgres")
+}
+
+/// Creates or drops the run's schema through `bench-server --pg-admin` (xtask has no
+/// PostgreSQL client of its own).
+fn pg_admin(server_bin: &Path, action: &str, url: &str, schema: &str) -> Result {
+    let status = Command::new(server_bin)
+        .args([
+            "--pg-admin",
+            action,
+            "--database-url",
+            url,
+            "--pg-schema",
+            schema,
+        ])
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", server_bin.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "bench-server --pg-admin {action} {schema} failed ({status})"
+        ))
+    }
 }
 
 fn framework(server: &str) -> &str {
@@ -349,6 +402,8 @@ struct Bench<'a> {
     binary: &'a Path,
     /// The Redis URL, and the pid of the private Redis when this run started one.
     redis: Option<(&'a str, Option<u32>)>,
+    /// The PostgreSQL URL and the run's schema.
+    postgres: Option<(&'a str, &'a str)>,
     /// Where logs and the wrk script go.
     work: &'a Path,
     settings: &'a Settings,
@@ -375,6 +430,20 @@ impl Bench<'_> {
             }
             _ => None,
         };
+        if let Some((url, schema)) = self.postgres.filter(|_| needs_postgres(server)) {
+            command.args(["--database-url", url, "--pg-schema", schema]);
+        }
+        if server.ends_with("-sqlite") {
+            // A fresh database for every run of the server.
+            let db = work.join(format!(
+                "{server}-{}.db",
+                scenario.label().replace(' ', "-")
+            ));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+            command.args(["--sqlite-path", &db.to_string_lossy()]);
+        }
         let child = command
             .stdout(Stdio::null())
             .stderr(log)

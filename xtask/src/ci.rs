@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::{cmd, interop, services, smoke, Result};
+use crate::{cmd, interop, interop_pg, services, smoke, soak, Result};
 
 /// Runs every check in order and stops at the first failure.
 pub(crate) fn run() -> Result {
@@ -24,9 +24,13 @@ pub(crate) fn run() -> Result {
     )?;
 
     let redis = services::redis()?;
+    let postgres = services::postgres()?;
     let mut envs: Vec<(String, String)> = Vec::new();
     if let Some(redis) = &redis {
         envs.push(("REDIS_URL".into(), redis.url.clone()));
+    }
+    if let Some(postgres) = &postgres {
+        envs.push(("DATABASE_URL".into(), postgres.url.clone()));
     }
     if crate::strict() {
         envs.push(("SESSION_REQUIRE_SERVICES".into(), "1".into()));
@@ -40,7 +44,10 @@ pub(crate) fn run() -> Result {
     )?;
     smoke::run_all()?;
     interop::run(redis.as_ref())?;
+    interop_pg::run(postgres.as_ref())?;
+    soak::run_ci()?;
     drop(redis);
+    drop(postgres);
 
     println!("\nxtask ci: all checks passed in {:.0?}", started.elapsed());
     println!(

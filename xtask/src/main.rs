@@ -2,13 +2,15 @@
 //!
 //! | task | what it does |
 //! |---|---|
-//! | `ci` | fmt check, clippy `-D warnings`, every test (with doc tests), rustdoc `-D warnings`, a smoke run of every example, the live session-sharing test of every example against Express on Redis |
-//! | `interop` | only the live session-sharing test against Express (builds the examples first) |
+//! | `ci` | fmt check, clippy `-D warnings`, every test (with doc tests), rustdoc `-D warnings`, a smoke run of every example, the live session-sharing test of every example against Express on Redis and on PostgreSQL |
+//! | `interop` | only the live session-sharing tests against Express (builds the examples first) |
 //! | `bench` | the criterion micro-benchmarks |
 //! | `bench http` | the side-by-side HTTP benchmark against the bare frameworks and the peers, written to `bench/RESULTS.md` |
 //! | `bench memory` | the memory store's bytes per session, written to `bench/RESULTS.md` |
+//! | `soak [--seconds N] [--browsers N]` | the Redis fault soak: the axum reference app under load while its private `redis-server` is killed, paused and slowed; fails on a missing acknowledged write, a `500`, a hang or no recovery (default 120 s; `ci` runs 34 s) |
+//! | `fuzz [SECONDS]` | each cargo-fuzz target of `fuzz/` for SECONDS (default 60) on nightly, with runs, coverage and crashing inputs per target (not in `ci`) |
 //!
-//! Services that some tests need (Redis) are found or started here; a missing optional tool is
+//! Services that some tests need (Redis, PostgreSQL) are found or started here; a missing optional tool is
 //! skipped with a printed notice, except under `CI=true`, where it is a failure.
 
 mod bench;
@@ -16,17 +18,20 @@ mod bench_http;
 mod bench_memory;
 mod ci;
 mod cmd;
+mod fuzz;
 mod http;
 mod interop;
+mod interop_pg;
 mod services;
 mod smoke;
+mod soak;
 
 use std::process::ExitCode;
 
 /// What a task returns: `Err` holds a one-line reason.
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | interop | bench [http | memory]>";
+const USAGE: &str = "usage: cargo xtask <ci | interop | bench [http | memory] | fuzz [SECONDS] | soak [--seconds N] [--browsers N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +39,8 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("interop") => interop::run_alone(),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
+        Some("soak") => soak::run_alone(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -99,6 +99,8 @@ async fn visit(manager: &SessionManager) -> Result<String> {
     Ok(request
         .finish()
         .await?
+        .into_iter()
+        .next()
         .ok_or("a new, modified session sent no cookie")?)
 }
 

@@ -2,8 +2,12 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use session_core::{ConfigError, MemoryStore, Secure, SessionConfig, SessionManager, Unset};
+use session_core::{
+    ConfigError, ConflictPolicy, CookieFormat, MemoryStore, Secure, SessionConfig, SessionManager,
+    Unset,
+};
 use session_redis::RedisStore;
+use session_sql::{PostgresStore, SqliteStore};
 
 /// A setting the app cannot start with; its `Display` is one line for the terminal.
 #[derive(Debug, thiserror::Error)]
@@ -35,10 +39,30 @@ pub enum SettingsError {
         #[source]
         source: session_redis::BuildError,
     },
+    /// The PostgreSQL store could not be set up (a bad `DATABASE_URL`, `PG_SCHEMA` or
+    /// `PG_TABLE`; PostgreSQL being down is not an error: the app starts and connects when it
+    /// can).
+    #[error("cannot use DATABASE_URL={url:?}: {source}")]
+    Postgres {
+        /// The URL, without its password.
+        url: String,
+        /// Why.
+        #[source]
+        source: session_sql::BuildError,
+    },
+    /// The SQLite store could not be set up.
+    #[error("cannot use SQLITE_PATH={path:?}: {source}")]
+    Sqlite {
+        /// The path.
+        path: String,
+        /// Why.
+        #[source]
+        source: session_sql::BuildError,
+    },
 }
 
 /// Where the sessions live (`STORE`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StoreChoice {
     /// The embedded memory store (`STORE=memory`, the default): sessions end with the process.
@@ -51,6 +75,47 @@ pub enum StoreChoice {
         /// `REDIS_PREFIX`, default `sess:`.
         prefix: String,
     },
+    /// PostgreSQL, in connect-pg-simple's table (`STORE=postgres`), shared with any app using
+    /// the same database, schema, table, secret and cookie name.
+    Postgres {
+        /// `DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`.
+        url: String,
+        /// `PG_SCHEMA`, default none (the search path).
+        schema: Option<String>,
+        /// `PG_TABLE`, default `session`.
+        table: String,
+    },
+    /// The session in the cookie itself, no store (`STORE=cookie`), in `COOKIE_MODE`
+    /// `encrypted` (the default) or `cookie-session` (npm cookie-session's signed format,
+    /// shared with any app using the same keys and cookie name).
+    Cookie(CookieFormat),
+    /// SQLite (`STORE=sqlite`): a file, or `:memory:`.
+    Sqlite {
+        /// `SQLITE_PATH`, default `sessions.db`.
+        path: String,
+    },
+}
+
+/// Prints URLs without their credentials.
+impl std::fmt::Debug for StoreChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Memory => f.write_str("Memory"),
+            Self::Cookie(format) => f.debug_tuple("Cookie").field(format).finish(),
+            Self::Redis { url, prefix } => f
+                .debug_struct("Redis")
+                .field("url", &redacted(url))
+                .field("prefix", prefix)
+                .finish(),
+            Self::Postgres { url, schema, table } => f
+                .debug_struct("Postgres")
+                .field("url", &redacted(url))
+                .field("schema", schema)
+                .field("table", table)
+                .finish(),
+            Self::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
+        }
+    }
 }
 
 /// The reference app's settings.
@@ -62,7 +127,8 @@ pub struct Settings {
     pub config: SessionConfig,
     /// Whether `SECRET` was missing and a random secret was generated.
     pub generated_secret: bool,
-    /// Where the sessions live (`STORE`, `REDIS_URL`, `REDIS_PREFIX`).
+    /// Where the sessions live (`STORE`, `REDIS_URL`, `REDIS_PREFIX`, `DATABASE_URL`,
+    /// `PG_SCHEMA`, `PG_TABLE`, `SQLITE_PATH`).
     pub store: StoreChoice,
 }
 
@@ -103,8 +169,30 @@ impl Settings {
                 .parse("milliseconds, or empty for a browser-session cookie", 0)?,
             )),
         };
+        let absolute_timeout = match var("ABSOLUTE_TIMEOUT_MS").value {
+            None => None,
+            Some(empty) if empty.is_empty() => None,
+            Some(ms) => Some(Duration::from_millis(
+                Var {
+                    name: "ABSOLUTE_TIMEOUT_MS",
+                    value: Some(ms),
+                }
+                .parse("milliseconds, or empty for no absolute timeout", 0)?,
+            )),
+        };
         let mut builder = SessionConfig::builder()
             .secrets(secrets)
+            .user_key("user")
+            .absolute_timeout(absolute_timeout)
+            .serialize_requests(var("SERIALIZE_REQUESTS").flag(false)?)
+            .conflicts(var("ON_CONFLICT").choice(
+                "last-writer-wins or reject",
+                &[
+                    ("last-writer-wins", ConflictPolicy::LastWriterWins),
+                    ("reject", ConflictPolicy::Reject),
+                ],
+                ConflictPolicy::LastWriterWins,
+            )?)
             .allow_short_secrets(var("ALLOW_SHORT_SECRET").flag(false)?)
             .max_age(max_age)
             .rolling(var("ROLLING").flag(false)?)
@@ -129,11 +217,25 @@ impl Settings {
             builder = builder.cookie_name(name);
         }
         let store = match var("STORE").choice(
-            "memory or redis",
-            &[("memory", StoreKind::Memory), ("redis", StoreKind::Redis)],
+            "memory, redis, postgres, sqlite or cookie",
+            &[
+                ("memory", StoreKind::Memory),
+                ("redis", StoreKind::Redis),
+                ("postgres", StoreKind::Postgres),
+                ("sqlite", StoreKind::Sqlite),
+                ("cookie", StoreKind::Cookie),
+            ],
             StoreKind::Memory,
         )? {
             StoreKind::Memory => StoreChoice::Memory,
+            StoreKind::Cookie => StoreChoice::Cookie(var("COOKIE_MODE").choice(
+                "encrypted or cookie-session",
+                &[
+                    ("encrypted", CookieFormat::Encrypted),
+                    ("cookie-session", CookieFormat::CookieSession),
+                ],
+                CookieFormat::Encrypted,
+            )?),
             StoreKind::Redis => StoreChoice::Redis {
                 url: var("REDIS_URL")
                     .value
@@ -142,6 +244,23 @@ impl Settings {
                 prefix: var("REDIS_PREFIX")
                     .value
                     .unwrap_or_else(|| session_redis::DEFAULT_PREFIX.to_owned()),
+            },
+            StoreKind::Postgres => StoreChoice::Postgres {
+                url: var("DATABASE_URL")
+                    .value
+                    .filter(|url| !url.is_empty())
+                    .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+                schema: var("PG_SCHEMA").value.filter(|schema| !schema.is_empty()),
+                table: var("PG_TABLE")
+                    .value
+                    .filter(|table| !table.is_empty())
+                    .unwrap_or_else(|| session_sql::DEFAULT_TABLE.to_owned()),
+            },
+            StoreKind::Sqlite => StoreChoice::Sqlite {
+                path: var("SQLITE_PATH")
+                    .value
+                    .filter(|path| !path.is_empty())
+                    .unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_owned()),
             },
         };
         Ok(Self {
@@ -152,18 +271,41 @@ impl Settings {
         })
     }
 
-    /// The session manager the app runs on, over the store `STORE` chose. With Redis this
-    /// does not wait for Redis: the app starts while Redis is down, answers `503` to requests
-    /// that need their session meanwhile, and recovers by itself.
+    /// The session manager the app runs on, over the store `STORE` chose. With Redis or
+    /// PostgreSQL this does not wait for the server: the app starts while it is down, answers
+    /// `503` to requests that need their session meanwhile, and recovers by itself.
     pub async fn session_manager(&self) -> Result<SessionManager, SettingsError> {
         match &self.store {
             StoreChoice::Memory => Ok(SessionManager::new(MemoryStore::new(), self.config.clone())),
+            StoreChoice::Cookie(format) => {
+                Ok(SessionManager::in_cookie(*format, self.config.clone())?)
+            }
             StoreChoice::Redis { url, prefix } => {
                 let store = RedisStore::builder(url.as_str())
                     .prefix(prefix.as_str())
                     .build()
                     .map_err(|source| SettingsError::Redis {
                         url: redacted(url),
+                        source,
+                    })?;
+                Ok(SessionManager::new(store, self.config.clone()))
+            }
+            StoreChoice::Postgres { url, schema, table } => {
+                let mut builder = PostgresStore::builder(url.as_str()).table(table.as_str());
+                if let Some(schema) = schema {
+                    builder = builder.schema(schema.as_str());
+                }
+                let store = builder.build().map_err(|source| SettingsError::Postgres {
+                    url: redacted(url),
+                    source,
+                })?;
+                Ok(SessionManager::new(store, self.config.clone()))
+            }
+            StoreChoice::Sqlite { path } => {
+                let store = SqliteStore::builder(path.as_str())
+                    .build()
+                    .map_err(|source| SettingsError::Sqlite {
+                        path: path.clone(),
                         source,
                     })?;
                 Ok(SessionManager::new(store, self.config.clone()))
@@ -180,6 +322,26 @@ impl Settings {
                 redacted(url)
             ));
         }
+        if let StoreChoice::Postgres { url, schema, table } = &self.store {
+            let place = match schema {
+                Some(schema) => format!("{schema}.{table}"),
+                None => table.clone(),
+            };
+            banner.push_str(&format!(
+                "\n{app}: sessions in PostgreSQL at {} in table {place:?}",
+                redacted(url)
+            ));
+        }
+        if let StoreChoice::Sqlite { path } = &self.store {
+            banner.push_str(&format!("\n{app}: sessions in SQLite at {path:?}"));
+        }
+        if let StoreChoice::Cookie(format) = &self.store {
+            let format = match format {
+                CookieFormat::CookieSession => "cookie-session's signed format",
+                _ => "encrypted",
+            };
+            banner.push_str(&format!("\n{app}: sessions in the cookie ({format})"));
+        }
         if self.generated_secret {
             banner.push_str(&format!(
                 "\n{app}: SECRET is not set; generated a random secret, so sessions end when \
@@ -193,7 +355,10 @@ impl Settings {
 #[derive(Clone, Copy)]
 enum StoreKind {
     Memory,
+    Cookie,
     Redis,
+    Postgres,
+    Sqlite,
 }
 
 struct Var {
@@ -253,12 +418,15 @@ impl Var {
 /// The default `REDIS_URL`.
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 
-/// `url` without the password it may carry, for messages.
+/// The default `DATABASE_URL`.
+pub(crate) const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// The default `SQLITE_PATH`.
+pub(crate) const DEFAULT_SQLITE_PATH: &str = "sessions.db";
+
+/// `url` without the credentials it may carry, for messages and `Debug`.
 fn redacted(url: &str) -> String {
-    match (url.split_once("://"), url.rfind('@')) {
-        (Some((scheme, _)), Some(at)) => format!("{scheme}://***@{}", &url[at + 1..]),
-        _ => url.to_owned(),
-    }
+    session_core::redact_url(url)
 }
 
 fn random_secret() -> Result<String, SettingsError> {
@@ -290,6 +458,30 @@ mod tests {
         assert_eq!(s.config.max_age(), Some(Duration::from_millis(1_800_000)));
         assert!(!s.config.rolling() && !s.config.resave() && s.config.save_uninitialized());
         assert_eq!(s.store, StoreChoice::Memory);
+        assert_eq!(s.config.absolute_timeout(), None);
+        assert_eq!(s.config.serialize_requests(), None);
+        assert_eq!(s.config.conflicts(), ConflictPolicy::LastWriterWins);
+        assert!(s.config.user_key().is_some(), "/logout-everywhere needs it");
+    }
+
+    #[test]
+    fn reads_the_integrity_settings() {
+        let s = settings(&[
+            ("ABSOLUTE_TIMEOUT_MS", "5000"),
+            ("SERIALIZE_REQUESTS", "true"),
+            ("ON_CONFLICT", "reject"),
+        ])
+        .unwrap();
+        assert_eq!(s.config.absolute_timeout(), Some(Duration::from_secs(5)));
+        assert!(s.config.serialize_requests().is_some());
+        assert_eq!(s.config.conflicts(), ConflictPolicy::Reject);
+        for vars in [
+            &[("ABSOLUTE_TIMEOUT_MS", "0")][..],
+            &[("ON_CONFLICT", "merge")],
+        ] {
+            let error = settings(vars).unwrap_err().to_string();
+            assert!(!error.contains('\n'), "{error}");
+        }
     }
 
     #[test]
@@ -308,6 +500,55 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn cookie_mode_is_a_store_choice() {
+        let s = settings(&[
+            ("STORE", "cookie"),
+            ("SECRET", "a secret of at least thirty-two bytes!"),
+        ])
+        .unwrap();
+        assert_eq!(s.store, StoreChoice::Cookie(CookieFormat::Encrypted));
+        assert!(s.session_manager().await.is_ok());
+        let s = settings(&[("STORE", "cookie"), ("COOKIE_MODE", "cookie-session")]).unwrap();
+        assert_eq!(s.store, StoreChoice::Cookie(CookieFormat::CookieSession));
+        assert!(settings(&[("STORE", "cookie"), ("COOKIE_MODE", "plain")]).is_err());
+        let short = settings(&[
+            ("STORE", "cookie"),
+            ("SECRET", "keyboard cat"),
+            ("ALLOW_SHORT_SECRET", "true"),
+        ])
+        .unwrap();
+        let refused = short.session_manager().await.unwrap_err().to_string();
+        assert!(
+            refused.contains("secret"),
+            "encryption needs 32 bytes: {refused}"
+        );
+    }
+
+    #[test]
+    fn debug_never_prints_a_password() {
+        for vars in [
+            &[
+                ("STORE", "redis"),
+                ("REDIS_URL", "redis://:hunter2@127.0.0.1:1"),
+            ][..],
+            &[
+                ("STORE", "redis"),
+                (
+                    "REDIS_URL",
+                    "redis-sentinel://h:26379/0?sentinelPassword=hunter2",
+                ),
+            ],
+            &[
+                ("STORE", "postgres"),
+                ("DATABASE_URL", "postgres://app:hunter2@db/sessions"),
+            ],
+        ] {
+            let printed = format!("{:?}", settings(vars).unwrap());
+            assert!(!printed.contains("hunter2"), "{printed}");
+        }
+    }
+
+    #[tokio::test]
     async fn a_redis_manager_starts_while_redis_is_down() {
         // Port 1 on loopback: nothing listens there.
         let s = settings(&[
@@ -319,6 +560,49 @@ mod tests {
         assert!(s.session_manager().await.is_ok());
         let banner = s.banner("app");
         assert!(banner.contains("redis://***@127.0.0.1:1") && !banner.contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn database_stores_read_their_variables_and_start_while_the_server_is_down() {
+        let s = settings(&[("STORE", "postgres")]).unwrap();
+        assert_eq!(
+            s.store,
+            StoreChoice::Postgres {
+                url: DEFAULT_DATABASE_URL.into(),
+                schema: None,
+                table: "session".into()
+            }
+        );
+        let s = settings(&[
+            ("SECRET", "a secret of at least thirty-two bytes!"),
+            ("STORE", "postgres"),
+            ("DATABASE_URL", "postgres://app:hunter2@127.0.0.1:1/app"),
+            ("PG_SCHEMA", "auth"),
+            ("PG_TABLE", "web_session"),
+        ])
+        .unwrap();
+        assert!(s.session_manager().await.is_ok());
+        let banner = s.banner("app");
+        assert!(
+            banner.contains("auth.web_session") && !banner.contains("hunter2"),
+            "{banner}"
+        );
+        let s = settings(&[("STORE", "postgres"), ("DATABASE_URL", "mysql://x")]).unwrap();
+        let error = s.session_manager().await.unwrap_err().to_string();
+        assert!(
+            error.starts_with("cannot use DATABASE_URL") && !error.contains('\n'),
+            "{error}"
+        );
+
+        let s = settings(&[("STORE", "sqlite")]).unwrap();
+        assert_eq!(
+            s.store,
+            StoreChoice::Sqlite {
+                path: "sessions.db".into()
+            }
+        );
+        let s = settings(&[("STORE", "SQLite"), ("SQLITE_PATH", ":memory:")]).unwrap();
+        assert!(s.session_manager().await.is_ok());
     }
 
     #[tokio::test]
@@ -369,7 +653,7 @@ mod tests {
             &[("MAX_AGE_MS", "-5")],
             &[("HOST", "not a host")],
             &[("SECRET", "short")],
-            &[("STORE", "postgres")],
+            &[("STORE", "mongodb")],
         ] {
             let error = settings(vars).unwrap_err().to_string();
             assert!(!error.contains('\n'), "{error}");

@@ -102,3 +102,42 @@ async fn a_session_handle_can_move_into_a_spawned_task() {
         "the task's write is saved"
     );
 }
+
+/// The `Set-Cookie` a first visit to `/` gets through `app`.
+async fn first_cookie(app: Router, request: Request<Body>) -> String {
+    let response = app.oneshot(request).await.expect("response");
+    response
+        .headers()
+        .get("set-cookie")
+        .expect("a cookie")
+        .to_str()
+        .expect("text")
+        .to_owned()
+}
+
+fn counting_app(layer: SessionLayer) -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|session: Session| async move {
+                session.insert("n", 1).expect("insert");
+                "ok"
+            }),
+        )
+        .layer(layer)
+}
+
+#[tokio::test]
+async fn https_comes_from_the_server_never_from_the_clients_uri() {
+    let layer = || SessionLayer::new(manager(MemoryStore::new()));
+    // A plain-HTTP client claiming HTTPS with an absolute-form URI.
+    let claimed = first_cookie(counting_app(layer()), get_request("https://example.com/")).await;
+    assert!(!claimed.contains("Secure"), "{claimed}");
+    // A router served only over TLS says so.
+    let tls_only = first_cookie(counting_app(layer().https(true)), get_request("/")).await;
+    assert!(tls_only.contains("; Secure"), "{tls_only}");
+    // A TLS listener marks its requests.
+    let marked = counting_app(layer()).layer(axum::Extension(session_axum::Https));
+    let marked = first_cookie(marked, get_request("/")).await;
+    assert!(marked.contains("; Secure"), "{marked}");
+}

@@ -39,6 +39,8 @@ pub(crate) struct State {
     /// (`originalMaxAge`): the end-of-request touch is then done unless the lifetime changed.
     pub(crate) touched_at_load: Option<Option<u64>>,
     pub(crate) lifecycle: Lifecycle,
+    /// Cookie mode: the cookie verified with a secret other than the first.
+    pub(crate) old_key: bool,
 }
 
 /// What the store is known to hold for this session (express-session's `savedHash`).

@@ -43,8 +43,9 @@ struct Plan {
     deadline: SystemTime,
 }
 
-/// Waits before the retry that follows the `merges`-th merge: not at all after the first, then
-/// a random time up to 2, 4, 8, ... milliseconds, at most [`MAX_BACKOFF_MS`].
+/// Waits before the retry that follows the `merges`-th merge, once this process's other saves
+/// of the session already wait their turn (so only another process can be racing): a random
+/// time up to 2, 4, 8, ... milliseconds, at most [`MAX_BACKOFF_MS`].
 async fn back_off(merges: u32) {
     if merges < 2 {
         return;
@@ -66,13 +67,19 @@ impl Session {
     /// when it has already expired.
     pub(crate) async fn persist(&self) -> Result<Persisted, SessionError> {
         let store: &dyn Store = &*self.manager().store;
+        // Taken after a first save found the record changed: from then on this process's
+        // other saves of the session wait, so this one merges at most once more.
+        let mut turn = None;
         let (mut collisions, mut merges) = (0, 0);
         loop {
             let plan = self.plan();
             if plan.deadline <= SystemTime::now() {
                 return self.drop_expired(plan).await;
             }
-            let write = Write::new(&plan.record, plan.deadline).owned_by(plan.owner.as_deref());
+            let json = plan.record.to_json()?;
+            self.check_size(json.len())?;
+            let write =
+                Write::encoded(&plan.record, &json, plan.deadline).owned_by(plan.owner.as_deref());
             let Some(expected) = plan.version else {
                 match store.create(&plan.id, write).await? {
                     Created::Written(version) => {
@@ -104,10 +111,22 @@ impl Session {
                         return Err(SessionError::Contended(MERGE_ATTEMPTS));
                     }
                     self.merge_into(&plan.id, current)?;
-                    back_off(merges).await;
+                    if turn.is_none() {
+                        turn = Some(self.save_turn(&plan.id).await?);
+                    } else {
+                        back_off(merges).await;
+                    }
                 }
             }
         }
+    }
+
+    /// A turn among this process's saves of session `id`.
+    async fn save_turn(&self, id: &SessionId) -> Result<crate::lock::Turn, SessionError> {
+        self.manager()
+            .save_locks
+            .turn(id, crate::DEFAULT_SERIALIZE_WAIT)
+            .await
     }
 
     fn plan(&self) -> Plan {
@@ -125,6 +144,17 @@ impl Session {
                 SystemTime::now(),
             ),
         }
+    }
+
+    /// Refuses a session larger than the configured limit, before anything is written.
+    fn check_size(&self, size: usize) -> Result<(), SessionError> {
+        let Some(limit) = self.manager().config.max_session_bytes else {
+            return Ok(());
+        };
+        if size > limit {
+            return Err(SessionError::TooLarge { size, limit });
+        }
+        Ok(())
     }
 
     /// A session already past its expiry is not written; a stored one is deleted.

@@ -3,137 +3,105 @@
 use std::{
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc, OnceLock,
+        Arc,
     },
-    time::{Duration, Instant, SystemTime},
+    time::SystemTime,
 };
 
 use async_trait::async_trait;
-use moka::{future::Cache, ops::compute::Op, policy::EvictionPolicy, Expiry};
 
-use crate::{Created, Loaded, Record, Saved, SessionId, Store, StoreError, Version, Write};
+use crate::{Created, Loaded, Saved, SessionId, Store, StoreError, Version, Write};
 
-use self::{key::Key, owners::Owners};
+use self::{entry::Entry, owners::Owners, tier::Tier};
 
+mod entry;
 mod key;
 mod owners;
+mod tier;
 
 /// Bytes charged per entry on top of the JSON (and of a long id's own allocation): what a
 /// session with a default id costs beyond its record, as `cargo xtask bench memory` measures
 /// it. Of these 341 bytes, 253 are moka's (its key `Arc` counters 16, hash-table bucket 16 and
 /// slots about 21, value entry 24, entry info 64, deque-node block 48, access-order node 24,
-/// timer-wheel node 40) and 88 ours (the inline id 40, the value pointer 8, the [`Stored`]
+/// timer-wheel node 40) and 88 ours (the inline id 40, the value pointer 8, the `Stored`
 /// `Arc` 40).
 const ENTRY_OVERHEAD: usize = 341;
 
-/// An in-process session store with per-session expiry.
+/// The default budget of visitors' sessions (those written without a user): 32 MiB, about
+/// 70 000 sessions of the reference app.
+pub const DEFAULT_VISITOR_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The default budget of users' sessions (those written with a user, see
+/// [`SessionConfigBuilder::user_key`](crate::SessionConfigBuilder::user_key)): 96 MiB, about
+/// 200 000 sessions of the reference app.
+pub const DEFAULT_USER_BYTES: u64 = 96 * 1024 * 1024;
+
+/// An in-process session store with per-session expiry and a bounded size.
 ///
 /// - Each record expires at its own time; an expired record is never returned.
 /// - [`create`](Store::create) is atomic (moka's entry API), so two new sessions never share
 ///   an id; a [`save`](Store::save) compares the entry's version and replaces it in one
 ///   atomic compute, so it never writes over a record it did not load, nor brings a deleted
 ///   one back.
-/// - An optional capacity, in bytes, bounds memory. When it is reached the least recently
-///   used sessions go first: the eviction policy is LRU rather than moka's default TinyLFU,
-///   which would refuse a brand-new session outright when the cache is full
-///   (moka-rs/moka#147), silently logging out the user who just signed in.
+/// - Memory is bounded by default, in two budgets: visitors' sessions
+///   ([`DEFAULT_VISITOR_BYTES`]) and users' sessions ([`DEFAULT_USER_BYTES`]), a session
+///   being a user's once a write names its user (with
+///   [`user_key`](crate::SessionConfigBuilder::user_key) configured; a login that
+///   `regenerate()`s creates it there, a session that gains a user later moves there). When
+///   a budget is full, its least recently used sessions go first, so a flood of cookie-less
+///   requests (every one a new session under `saveUninitialized`) evicts visitors, never a
+///   logged-in user. Without a user key every session is a visitor's.
+/// - A record too heavy for its whole budget is refused at save time
+///   ([`StoreError::TooLarge`]) rather than accepted and then dropped.
 ///
 /// It lives in one process: behind a load balancer use sticky sessions or a shared store.
 ///
 /// ```
 /// use session_core::MemoryStore;
-/// let unbounded = MemoryStore::new();
-/// let bounded = MemoryStore::with_max_bytes(64 * 1024 * 1024);
-/// # let _ = (unbounded, bounded);
+/// let bounded = MemoryStore::new(); // 32 MiB of visitors, 96 MiB of users
+/// let larger = MemoryStore::with_budgets(64 << 20, 1 << 30);
+/// let unbounded = MemoryStore::unbounded(); // for tests and trusted traffic only
+/// # let _ = (bounded, larger, unbounded);
 /// ```
 #[derive(Clone)]
 pub struct MemoryStore {
-    /// Keyed with foldhash rather than SipHash: keys reach the store only after their
-    /// signature verified (or from our own generator), so a client cannot pick colliding keys.
-    cache: Cache<Key, Entry, foldhash::fast::RandomState>,
+    visitors: Tier,
+    users: Tier,
     /// The last version given to a write; every write takes the next one.
     versions: Arc<AtomicU64>,
     /// Each user's sessions.
     owners: Arc<Owners>,
 }
 
-/// One stored session. Clones (what moka hands out on reads) share the same deadline, so a
-/// touch moves it in place without copying the record.
-#[derive(Clone)]
-struct Entry(Arc<Stored>);
-
-/// The record and its deadline. The JSON is a second allocation behind the `Arc`: one block
-/// of counters, deadline, length and text would save about 8 bytes and an allocation, but
-/// needs a custom DST, so unsafe code (which the workspace forbids) or a crate such as
-/// `triomphe`; keeping the deadline in moka's value instead would turn every touch into a
-/// replacing write.
-struct Stored {
-    json: Box<str>,
-    /// When the record expires: milliseconds on the monotonic clock since [`clock_base`].
-    deadline_ms: AtomicU64,
-    /// Which write this is (unique within the store).
-    version: u64,
-}
-
-impl Entry {
-    fn new(json: String, expires_at: SystemTime, version: u64) -> Self {
-        Self(Arc::new(Stored {
-            json: json.into(),
-            deadline_ms: AtomicU64::new(monotonic_ms(expires_at)),
-            version,
-        }))
-    }
-
-    fn version(&self) -> Version {
-        Version::from_u64(self.0.version)
-    }
-
-    fn loaded(&self) -> Result<Loaded, StoreError> {
-        Ok(Loaded::new(
-            Record::from_json(&self.0.json)?,
-            self.version(),
-        ))
-    }
-
-    fn deadline(&self) -> Instant {
-        clock_base() + Duration::from_millis(self.0.deadline_ms.load(Ordering::Acquire))
-    }
-
-    fn is_live(&self) -> bool {
-        self.deadline() > Instant::now()
-    }
-
-    fn remaining(&self, now: Instant) -> Duration {
-        self.deadline().saturating_duration_since(now)
-    }
-}
-
 impl MemoryStore {
-    /// An unbounded store: entries leave only when they expire or are deleted.
+    /// A store with the default budgets: [`DEFAULT_VISITOR_BYTES`] and
+    /// [`DEFAULT_USER_BYTES`].
     pub fn new() -> Self {
-        Self::build(None)
+        Self::with_budgets(DEFAULT_VISITOR_BYTES, DEFAULT_USER_BYTES)
     }
 
-    /// A store that holds at most about `max_bytes` of sessions (ids, JSON and bookkeeping),
-    /// evicting the least recently used first.
+    /// A store that holds at most about `max_bytes` of sessions (ids, JSON and
+    /// bookkeeping): a quarter for visitors' sessions, the rest for users'.
     pub fn with_max_bytes(max_bytes: u64) -> Self {
-        Self::build(Some(max_bytes))
+        Self::with_budgets(max_bytes / 4, max_bytes - max_bytes / 4)
     }
 
-    fn build(max_bytes: Option<u64>) -> Self {
-        let mut builder = Cache::builder()
-            .expire_after(PerEntryExpiry)
-            .eviction_policy(EvictionPolicy::lru());
-        if let Some(max_bytes) = max_bytes {
-            builder = builder
-                .max_capacity(max_bytes)
-                .weigher(|key: &Key, entry: &Entry| {
-                    u32::try_from(key.heap_bytes() + entry.0.json.len() + ENTRY_OVERHEAD)
-                        .unwrap_or(u32::MAX)
-                });
-        }
+    /// A store with its own budgets for visitors' and users' sessions, in bytes.
+    pub fn with_budgets(visitor_bytes: u64, user_bytes: u64) -> Self {
+        Self::build(Some(visitor_bytes), Some(user_bytes))
+    }
+
+    /// A store without a bound: entries leave only when they expire or are deleted. Any
+    /// client can grow it (every cookie-less request is a new session under
+    /// `saveUninitialized`), so use it only where the traffic is trusted.
+    pub fn unbounded() -> Self {
+        Self::build(None, None)
+    }
+
+    fn build(visitor_bytes: Option<u64>, user_bytes: Option<u64>) -> Self {
         Self {
-            cache: builder.build_with_hasher(foldhash::fast::RandomState::default()),
+            visitors: Tier::new(visitor_bytes),
+            users: Tier::new(user_bytes),
             versions: Arc::default(),
             owners: Arc::default(),
         }
@@ -141,7 +109,7 @@ impl MemoryStore {
 
     /// The number of live sessions (approximate until pending maintenance has run).
     pub fn len(&self) -> u64 {
-        self.cache.entry_count()
+        self.visitors.entry_count() + self.users.entry_count()
     }
 
     /// Whether the store holds no session (approximate, as [`len`](Self::len)).
@@ -151,18 +119,38 @@ impl MemoryStore {
 
     /// Runs moka's pending maintenance (evictions, counts) now rather than lazily.
     pub async fn run_pending_tasks(&self) {
-        self.cache.run_pending_tasks().await;
+        self.visitors.run_pending_tasks().await;
+        self.users.run_pending_tasks().await;
+    }
+
+    /// The tier a write goes to.
+    fn tier_of(&self, write: &Write<'_>) -> &Tier {
+        if write.owner.is_some() {
+            &self.users
+        } else {
+            &self.visitors
+        }
+    }
+
+    /// The live entry of `id`, and the tier that holds it.
+    async fn live(&self, id: &SessionId) -> Option<(&Tier, Entry)> {
+        match self.users.live(id).await {
+            Some(entry) => Some((&self.users, entry)),
+            None => Some((&self.visitors, self.visitors.live(id).await?)),
+        }
     }
 
     /// A new entry for `write`, listed under its owner first: a listing may name a session
     /// that is not written yet (its reader checks), never miss one that is.
-    fn entry(&self, id: &SessionId, write: Write<'_>) -> Result<Entry, StoreError> {
-        let json = write.record.to_json()?;
+    fn entry(&self, id: &SessionId, write: &Write<'_>) -> Result<Entry, StoreError> {
+        let json = write.json()?.into_owned();
+        let version = self.versions.fetch_add(1, Ordering::Relaxed) + 1;
+        let entry = Entry::new(json, write.expires_at, version);
+        self.tier_of(write).check_fits(id, &entry)?;
         if let Some(owner) = write.owner {
             self.owners.note(owner, id, write.expires_at);
         }
-        let version = self.versions.fetch_add(1, Ordering::Relaxed) + 1;
-        Ok(Entry::new(json, write.expires_at, version))
+        Ok(entry)
     }
 }
 
@@ -175,77 +163,38 @@ impl Default for MemoryStore {
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("entries", &self.cache.entry_count())
+            .field("visitors", &self.visitors.entry_count())
+            .field("users", &self.users.entry_count())
             .finish()
-    }
-}
-
-/// The origin of the monotonic milliseconds stored in entries.
-fn clock_base() -> Instant {
-    static BASE: OnceLock<Instant> = OnceLock::new();
-    *BASE.get_or_init(Instant::now)
-}
-
-/// Converts a wall-clock expiry into milliseconds on the monotonic clock.
-fn monotonic_ms(expires_at: SystemTime) -> u64 {
-    let remaining = expires_at
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    let at = Instant::now() + remaining;
-    u64::try_from(at.duration_since(clock_base()).as_millis()).unwrap_or(u64::MAX)
-}
-
-struct PerEntryExpiry;
-
-/// Tells moka each entry's own deadline, re-read on every access so that a touch (which
-/// moves the shared deadline, then reads) reschedules the entry.
-impl Expiry<Key, Entry> for PerEntryExpiry {
-    fn expire_after_create(&self, _: &Key, entry: &Entry, now: Instant) -> Option<Duration> {
-        Some(entry.remaining(now))
-    }
-
-    fn expire_after_read(
-        &self,
-        _: &Key,
-        entry: &Entry,
-        now: Instant,
-        _: Option<Duration>,
-        _: Instant,
-    ) -> Option<Duration> {
-        Some(entry.remaining(now))
-    }
-
-    fn expire_after_update(
-        &self,
-        _: &Key,
-        entry: &Entry,
-        now: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(entry.remaining(now))
     }
 }
 
 #[async_trait]
 impl Store for MemoryStore {
     async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        match self.cache.get(id.as_str().as_bytes()).await {
-            Some(entry) if entry.is_live() => entry.loaded().map(Some),
-            _ => Ok(None),
-        }
+        self.live(id)
+            .await
+            .map(|(_, entry)| entry.loaded())
+            .transpose()
     }
 
     async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
-        let entry = self.entry(id, write)?;
+        let entry = self.entry(id, &write)?;
         let version = entry.version();
-        // moka's entry API treats an expired entry as absent and runs at most one insert per
-        // key at a time, so this is an atomic create-if-absent.
-        let stored = self.cache.entry(Key::of(id)).or_insert(entry).await;
-        Ok(if stored.is_fresh() {
-            Created::Written(version)
-        } else {
-            Created::IdTaken
-        })
+        let (tier, other) = match write.owner {
+            Some(_) => (&self.users, &self.visitors),
+            None => (&self.visitors, &self.users),
+        };
+        if !tier.create(id, entry).await {
+            return Ok(Created::IdTaken);
+        }
+        // The id is new in this tier; a live session of the other tier may hold it (only a
+        // colliding custom id can): then this create did not happen.
+        if other.live(id).await.is_some() {
+            tier.remove_if(id, version).await;
+            return Ok(Created::IdTaken);
+        }
+        Ok(Created::Written(version))
     }
 
     async fn save(
@@ -254,32 +203,28 @@ impl Store for MemoryStore {
         write: Write<'_>,
         expected: &Version,
     ) -> Result<Saved, StoreError> {
-        let entry = self.entry(id, write)?;
-        let version = entry.version();
-        // The comparison and the replacement run in one compute, which moka runs one at a
-        // time per key.
-        let mut outcome = None;
-        self.cache
-            .entry(Key::of(id))
-            .and_compute_with(|current| {
-                let op = match current.map(|current| current.into_value()) {
-                    Some(current) if current.is_live() && current.version() == *expected => {
-                        outcome = Some(Ok(Saved::Written(version)));
-                        Op::Put(entry)
-                    }
-                    Some(current) if current.is_live() => {
-                        outcome = Some(current.loaded().map(Saved::Changed));
-                        Op::Nop
-                    }
-                    _ => {
-                        outcome = Some(Ok(Saved::Gone));
-                        Op::Nop
-                    }
-                };
-                std::future::ready(op)
-            })
-            .await;
-        outcome.unwrap_or(Ok(Saved::Gone))
+        let entry = self.entry(id, &write)?;
+        // A session only ever moves from the visitors' tier to the users' one, inside the
+        // visitors' compute: so looking in the users' tier, then the visitors', then the
+        // users' again finds any session that exists.
+        let promote = write.owner.map(|_| &self.users);
+        for _ in 0..2 {
+            if let Some(saved) = self
+                .users
+                .save_over(id, *expected, entry.clone(), None)
+                .await
+            {
+                return saved;
+            }
+            if let Some(saved) = self
+                .visitors
+                .save_over(id, *expected, entry.clone(), promote)
+                .await
+            {
+                return saved;
+            }
+        }
+        Ok(Saved::Gone)
     }
 
     async fn touch(
@@ -288,25 +233,20 @@ impl Store for MemoryStore {
         expires_at: SystemTime,
         owner: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let key = id.as_str().as_bytes();
-        let Some(entry) = self.cache.get(key).await.filter(Entry::is_live) else {
+        let Some((tier, entry)) = self.live(id).await else {
             return Ok(false);
         };
         if let Some(owner) = owner {
             self.owners.note(owner, id, expires_at);
         }
-        entry
-            .0
-            .deadline_ms
-            .store(monotonic_ms(expires_at), Ordering::Release);
-        // Reading again makes moka take the new deadline (`expire_after_read`). If the entry
-        // was deleted or replaced meanwhile, nothing is resurrected.
-        let _ = self.cache.get(key).await;
+        entry.set_deadline(expires_at);
+        tier.reschedule(id).await;
         Ok(true)
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.cache.invalidate(id.as_str().as_bytes()).await;
+        self.users.invalidate(id).await;
+        self.visitors.invalidate(id).await;
         Ok(())
     }
 
@@ -317,8 +257,10 @@ impl Store for MemoryStore {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
-    use crate::testing::conformance;
+    use crate::{testing::conformance, Record};
 
     #[tokio::test]
     async fn passes_the_store_conformance_suite() {
@@ -357,6 +299,73 @@ mod tests {
         assert!(store.load(&ids[3]).await.unwrap().is_none());
         assert!(store.load(&ids[2]).await.unwrap().is_some());
         assert!(store.load(&ids[4]).await.unwrap().is_some());
+    }
+
+    fn sized(bytes: usize) -> Record {
+        let mut data = serde_json::Map::new();
+        data.insert("pad".into(), "x".repeat(bytes).into());
+        Record::new(data)
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_visitors_never_evicts_a_logged_in_user() {
+        let store = MemoryStore::with_budgets(64 * 1024, 64 * 1024);
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let (user, promoted) = (SessionId::random().unwrap(), SessionId::random().unwrap());
+        let record = sized(100);
+        let write = Write::new(&record, later);
+        store
+            .create(&user, write.owned_by(Some("ann")))
+            .await
+            .unwrap();
+        let Created::Written(version) = store.create(&promoted, write).await.unwrap() else {
+            panic!("created");
+        };
+        // A visitor's session that logs in without a new id moves to the users' budget.
+        let saved = store
+            .save(&promoted, write.owned_by(Some("bob")), &version)
+            .await
+            .unwrap();
+        assert!(matches!(saved, Saved::Written(_)), "{saved:?}");
+        for _ in 0..2_000 {
+            let visitor = SessionId::random().unwrap();
+            store.create(&visitor, write).await.unwrap();
+        }
+        store.run_pending_tasks().await;
+        assert!(
+            store.load(&user).await.unwrap().is_some(),
+            "a user was evicted"
+        );
+        assert!(
+            store.load(&promoted).await.unwrap().is_some(),
+            "a promoted user was evicted"
+        );
+        assert!(store.visitors.entry_count() < 2_000, "visitors are bounded");
+    }
+
+    #[tokio::test]
+    async fn a_record_too_heavy_for_its_budget_is_refused_at_save_time() {
+        let store = MemoryStore::with_budgets(4 * 1024, 64 * 1024);
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let id = SessionId::random().unwrap();
+        let heavy = sized(8 * 1024);
+        let refused = store.create(&id, Write::new(&heavy, later)).await;
+        assert!(
+            matches!(refused, Err(StoreError::TooLarge { .. })),
+            "{refused:?}"
+        );
+        assert!(store.load(&id).await.unwrap().is_none(), "nothing stored");
+        // The same record fits the users' budget.
+        let owned = Write::new(&heavy, later).owned_by(Some("ann"));
+        assert!(matches!(
+            store.create(&id, owned).await,
+            Ok(Created::Written(_))
+        ));
+        store.run_pending_tasks().await;
+        assert!(
+            store.load(&id).await.unwrap().is_some(),
+            "acknowledged, then dropped"
+        );
     }
 
     #[tokio::test]

@@ -303,9 +303,9 @@ async fn touch_sends_expire_and_never_set() {
     assert_eq!(ttl.trim(), ":60");
 }
 
-/// A read-only request's load and touch are one `GETEX` (one round trip) when the session has
-/// the usual lifetime; a session with its own lifetime (or a browser-session one) also gets
-/// its own `EXPIRE`. The value is never rewritten.
+/// A read-only request's load and touch are one script call (one round trip) that touches
+/// each session for its own lifetime: the usual one, its own ("remember me"), or the
+/// browser-session TTL. The value is never rewritten, and no second command follows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_and_touch_is_one_round_trip() {
     let Some(redis) = PrivateRedis::start("load_and_touch_is_one_round_trip") else {
@@ -324,48 +324,33 @@ async fn load_and_touch_is_one_round_trip() {
     let key = |id: &SessionId| format!("sess:{}", id.as_str());
     let before = redis.command(&["GET", &key(&usual)]);
     let lifetimes = Lifetimes::new(Some(Duration::from_secs(600)), Duration::from_secs(86_400));
+    // The first call on a fresh server sends the script (NOSCRIPT, then EVAL).
+    store.load_and_touch(&id(), lifetimes).await.expect("load");
 
-    redis.command(&["CONFIG", "RESETSTAT"]);
-    let loaded = store
-        .load_and_touch(&usual, lifetimes)
-        .await
-        .expect("load and touch")
-        .expect("present");
-    assert!(loaded.touched);
-    assert_eq!(loaded.record.data["n"], 1);
-    assert_eq!(loaded.version, usual_version, "GETEX reads the version too");
-    assert_eq!(redis.calls("getex"), 1, "one command");
-    assert_eq!(
-        (
-            redis.calls("get"),
-            redis.calls("expire"),
-            redis.calls("set")
-        ),
-        (0, 0, 0)
-    );
-    assert_eq!(redis.command(&["TTL", &key(&usual)]).trim(), ":600");
+    for (id, ttl) in [(&usual, ":600"), (&own, ":120"), (&browser, ":86400")] {
+        redis.command(&["CONFIG", "RESETSTAT"]);
+        let loaded = store
+            .load_and_touch(id, lifetimes)
+            .await
+            .expect("load and touch")
+            .expect("present");
+        assert!(loaded.touched);
+        assert_eq!(loaded.record.data["n"], 1);
+        assert_eq!(redis.calls("evalsha"), 1, "one command");
+        assert_eq!((redis.calls("eval"), redis.calls("set")), (0, 0));
+        assert_eq!(
+            redis.command(&["TTL", &key(id)]).trim(),
+            ttl,
+            "its own lifetime"
+        );
+    }
+    let loaded = store.load(&usual).await.expect("load").expect("present");
+    assert_eq!(loaded.version, usual_version, "the version is the value's");
     assert_eq!(
         redis.command(&["GET", &key(&usual)]),
         before,
         "value not rewritten"
     );
-
-    redis.command(&["CONFIG", "RESETSTAT"]);
-    let loaded = store
-        .load_and_touch(&own, lifetimes)
-        .await
-        .expect("load and touch");
-    assert!(loaded.expect("present").touched);
-    assert_eq!((redis.calls("getex"), redis.calls("expire")), (1, 1));
-    assert_eq!(redis.command(&["TTL", &key(&own)]).trim(), ":120");
-
-    let loaded = store
-        .load_and_touch(&browser, lifetimes)
-        .await
-        .expect("load and touch");
-    assert!(loaded.expect("present").touched);
-    assert_eq!(redis.command(&["TTL", &key(&browser)]).trim(), ":86400");
-
     assert_eq!(
         store
             .load_and_touch(&id(), lifetimes)
@@ -375,38 +360,40 @@ async fn load_and_touch_is_one_round_trip() {
     );
 }
 
-/// A server without `GETEX` (before Redis 6.2, here: renamed away) still loads; the store
-/// says it did not touch, so the request's end does.
+/// A value that does not start like a session (garbage, or JSON some other writer laid out
+/// differently) is never given a fresh lifetime by a load: a corrupt record fails every
+/// request (500) but still expires when it was going to, and one that decodes is touched at
+/// the request's end, once its lifetime is known.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn load_and_touch_without_getex_loads_untouched() {
-    let Some(redis) = PrivateRedis::start_with(
-        "load_and_touch_without_getex_loads_untouched",
-        &["--rename-command", "GETEX", ""],
-    ) else {
+async fn a_load_never_extends_what_it_cannot_read() {
+    let Some(redis) = PrivateRedis::start("a_load_never_extends_what_it_cannot_read") else {
         return;
     };
     let store = store(&redis.url(), "sess:");
-    let id = id();
-    let mut record = record(json!({"n": 2}));
-    record.cookie.original_max_age = Some(600_000);
-    let version = create(
-        &store,
-        &id,
-        &record,
-        SystemTime::now() + Duration::from_secs(30),
-        None,
-    )
-    .await;
     let lifetimes = Lifetimes::new(Some(Duration::from_secs(600)), Duration::from_secs(86_400));
+    let (garbage, reordered) = (id(), id());
+    let key = |id: &SessionId| format!("sess:{}", id.as_str());
+    redis.command(&["SET", &key(&garbage), "not a session", "EX", "30"]);
+    let other_order = r#"{"user":"ann","cookie":{"originalMaxAge":600000,"expires":null,"httpOnly":true,"path":"/"}}"#;
+    redis.command(&["SET", &key(&reordered), other_order, "EX", "30"]);
+
     for _ in 0..2 {
-        let loaded = store
-            .load_and_touch(&id, lifetimes)
-            .await
-            .expect("load")
-            .expect("present");
-        assert!(!loaded.touched);
-        assert_eq!(loaded.record.data["n"], 2);
-        assert_eq!(loaded.version, version);
+        let failed = store.load_and_touch(&garbage, lifetimes).await;
+        assert!(matches!(failed, Err(StoreError::Corrupt(_))), "{failed:?}");
     }
-    assert_eq!(redis.calls("get"), 2, "GET after the first refusal");
+    let ttl: i64 = redis.command(&["TTL", &key(&garbage)]).trim()[1..]
+        .parse()
+        .expect("a TTL");
+    assert!(
+        (1..=30).contains(&ttl),
+        "a corrupt record was extended: {ttl}"
+    );
+
+    let loaded = store
+        .load_and_touch(&reordered, lifetimes)
+        .await
+        .expect("load")
+        .expect("present");
+    assert!(!loaded.touched, "left to the request's end");
+    assert_eq!(loaded.record.data["user"], "ann");
 }

@@ -147,14 +147,6 @@ impl PrivateRedis {
         Some(redis)
     }
 
-    /// A running private server started with extra arguments, or `None` as [`Self::start`].
-    pub(crate) fn start_with(test: &str, args: &[&str]) -> Option<Self> {
-        let mut redis = Self::reserve(test)?;
-        redis.args = args.iter().map(|arg| (*arg).to_owned()).collect();
-        redis.restart();
-        Some(redis)
-    }
-
     /// A running private Redis Cluster of one node that holds every slot, or `None` as
     /// [`Self::start`].
     pub(crate) fn start_cluster(test: &str) -> Option<Self> {

@@ -288,3 +288,26 @@ fn the_wrapped_app_can_be_served() {
     let sessions = Sessions::new(manager(MemoryStore::new()));
     assert_servable(&sessions.wrap(sessions.session().map(count)));
 }
+
+#[tokio::test]
+async fn https_is_what_the_app_says_never_what_the_client_claims() {
+    for (https, secure) in [(false, false), (true, true)] {
+        let sessions = Sessions::new(manager(MemoryStore::new())).https(https);
+        let app = sessions.wrap(sessions.session().map(count));
+        let response = warp::test::request()
+            .path("https://example.com/")
+            .reply(&app)
+            .await;
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("a cookie")
+            .to_owned();
+        assert_eq!(
+            cookie.contains("; Secure"),
+            secure,
+            "https({https}): {cookie}"
+        );
+    }
+}

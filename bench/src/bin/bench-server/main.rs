@@ -1,5 +1,7 @@
 //! One server of the side-by-side HTTP benchmark: `bench-server --server NAME --port P
-//! [--redis-url URL]`, or `bench-server --list` for every name. Run them all with
+//! [--redis-url URL] [--database-url URL --pg-schema SCHEMA] [--sqlite-path PATH]`, or
+//! `bench-server --list` for every name, or `bench-server --pg-admin create|drop
+//! --database-url URL --pg-schema SCHEMA` for a run's schema. Run them all with
 //! `cargo xtask bench http`.
 //!
 //! Every server answers `GET /` with the visit counter of `examples/README.md` (`count=N`):
@@ -22,8 +24,9 @@ use common::Options;
 /// Runtime worker threads of every server.
 pub(crate) const WORKERS: usize = 2;
 
-const USAGE: &str =
-    "usage: bench-server --server NAME --port P [--redis-url URL]  |  bench-server --list";
+const USAGE: &str = "usage: bench-server --server NAME --port P [--redis-url URL] \
+     [--database-url URL --pg-schema SCHEMA] [--sqlite-path PATH]  |  bench-server --list  |  \
+     bench-server --pg-admin create|drop --database-url URL --pg-schema SCHEMA";
 
 /// Runs one server, named in its options, until the process is killed.
 type Run = fn(&Options) -> common::Result;
@@ -38,6 +41,15 @@ const FRAMEWORKS: &[(&[&str], Run)] = &[
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--pg-admin") {
+        return match common::pg_admin(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("bench-server --pg-admin: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.iter().any(|arg| arg == "--list") {
         for (servers, _) in FRAMEWORKS {
             for server in *servers {

@@ -1,4 +1,5 @@
-//! The actix-web servers: bare, ours (memory, Redis), and actix-session (cookie, Redis).
+//! The actix-web servers: bare, ours (memory, Redis, PostgreSQL, SQLite), and actix-session
+//! (cookie, Redis).
 
 use actix_session::{
     config::{BrowserSession, CookieContentSecurity},
@@ -24,6 +25,8 @@ pub(crate) const SERVERS: &[&str] = &[
     "actix-bare",
     "actix-ours-memory",
     "actix-ours-redis",
+    "actix-ours-postgres",
+    "actix-ours-sqlite",
     "actix-session-cookie",
     "actix-session-redis",
 ];
@@ -36,7 +39,10 @@ pub(crate) fn run(options: &Options) -> common::Result {
             "actix-bare" => serve(listener, || {
                 App::new().route("/", web::get().to(|| async { counter::bare() }))
             })?,
-            "actix-ours-memory" | "actix-ours-redis" => {
+            "actix-ours-memory"
+            | "actix-ours-redis"
+            | "actix-ours-postgres"
+            | "actix-ours-sqlite" => {
                 let manager = options.our_manager()?;
                 serve(listener, move || {
                     App::new()

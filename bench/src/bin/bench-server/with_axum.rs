@@ -1,4 +1,5 @@
-//! The axum servers: bare, ours (memory, Redis), and tower-sessions (moka, Redis).
+//! The axum servers: bare, ours (memory, Redis, PostgreSQL, SQLite), and tower-sessions (moka,
+//! Redis, PostgreSQL).
 
 use axum::{http::StatusCode, routing::get, Router};
 use example_common::routes;
@@ -20,8 +21,11 @@ pub(crate) const SERVERS: &[&str] = &[
     "axum-bare",
     "axum-ours-memory",
     "axum-ours-redis",
+    "axum-ours-postgres",
+    "axum-ours-sqlite",
     "axum-tower-sessions-moka",
     "axum-tower-sessions-redis",
+    "axum-tower-sessions-postgres",
 ];
 
 /// Runs one of [`SERVERS`] until the process is killed.
@@ -29,15 +33,28 @@ pub(crate) fn run(options: &Options) -> common::Result {
     common::tokio_runtime()?.block_on(async {
         let app = match options.server.as_str() {
             "axum-bare" => Router::new().route("/", get(|| async { counter::bare() })),
-            "axum-ours-memory" | "axum-ours-redis" => Router::new()
-                .route("/", get(ours))
-                .layer(SessionLayer::new(options.our_manager()?)),
+            "axum-ours-memory" | "axum-ours-redis" | "axum-ours-postgres" | "axum-ours-sqlite" => {
+                Router::new()
+                    .route("/", get(ours))
+                    .layer(SessionLayer::new(options.our_manager()?))
+            }
             "axum-tower-sessions-moka" => tower_sessions(MokaStore::new(None)),
             "axum-tower-sessions-redis" => {
                 // As tower-sessions-redis-store's documentation sets it up: a pool of 6.
                 let pool = Pool::new(Config::from_url(options.redis_url()?)?, None, None, None, 6)?;
                 pool.init().await?;
                 tower_sessions(RedisStore::new(pool))
+            }
+            "axum-tower-sessions-postgres" => {
+                // As tower-sessions-sqlx-store's documentation sets it up: sqlx's default pool
+                // (10 connections), its own table, `migrate()`.
+                let (url, schema) = options.postgres()?;
+                let pool = sqlx::PgPool::connect(url).await?;
+                let store = tower_sessions_sqlx_store::PostgresStore::new(pool)
+                    .with_schema_name(schema)?
+                    .with_table_name(options.pg_table())?;
+                store.migrate().await?;
+                tower_sessions(store)
             }
             other => return Err(format!("not an axum server: {other}").into()),
         };

@@ -1,4 +1,4 @@
-//! The Rocket servers: bare and ours (memory, Redis).
+//! The Rocket servers: bare and ours (memory, Redis, PostgreSQL, SQLite).
 
 use example_common::routes;
 use rocket::{config::LogLevel, figment::Figment, get, routes, Build, Rocket};
@@ -10,7 +10,13 @@ use crate::{
 };
 
 /// The servers in this file.
-pub(crate) const SERVERS: &[&str] = &["rocket-bare", "rocket-ours-memory", "rocket-ours-redis"];
+pub(crate) const SERVERS: &[&str] = &[
+    "rocket-bare",
+    "rocket-ours-memory",
+    "rocket-ours-redis",
+    "rocket-ours-postgres",
+    "rocket-ours-sqlite",
+];
 
 /// Runs one of [`SERVERS`] until the process is killed. Rocket's `workers` setting only sizes
 /// the runtime that `rocket::execute` builds; we build the same runtime ourselves and set it
@@ -25,7 +31,10 @@ pub(crate) fn run(options: &Options) -> common::Result {
             .merge(("cli_colors", false));
         let app: Rocket<Build> = match options.server.as_str() {
             "rocket-bare" => rocket::custom(figment).mount("/", routes![bare]),
-            "rocket-ours-memory" | "rocket-ours-redis" => rocket::custom(figment)
+            "rocket-ours-memory"
+            | "rocket-ours-redis"
+            | "rocket-ours-postgres"
+            | "rocket-ours-sqlite" => rocket::custom(figment)
                 .mount("/", routes![ours])
                 .attach(SessionFairing::new(options.our_manager()?)),
             other => return Err(format!("not a rocket server: {other}").into()),

@@ -1,4 +1,4 @@
-//! The warp servers: bare and ours (memory, Redis).
+//! The warp servers: bare and ours (memory, Redis, PostgreSQL, SQLite).
 
 use example_common::routes;
 use session_warp::{Session, SessionError, Sessions};
@@ -10,7 +10,13 @@ use crate::{
 };
 
 /// The servers in this file.
-pub(crate) const SERVERS: &[&str] = &["warp-bare", "warp-ours-memory", "warp-ours-redis"];
+pub(crate) const SERVERS: &[&str] = &[
+    "warp-bare",
+    "warp-ours-memory",
+    "warp-ours-redis",
+    "warp-ours-postgres",
+    "warp-ours-sqlite",
+];
 
 /// Runs one of [`SERVERS`] until the process is killed.
 pub(crate) fn run(options: &Options) -> common::Result {
@@ -21,7 +27,7 @@ pub(crate) fn run(options: &Options) -> common::Result {
                 let app = warp::get().and(warp::path::end()).map(counter::bare);
                 warp::serve(app).incoming(listener).run().await;
             }
-            "warp-ours-memory" | "warp-ours-redis" => {
+            "warp-ours-memory" | "warp-ours-redis" | "warp-ours-postgres" | "warp-ours-sqlite" => {
                 let sessions = Sessions::new(options.our_manager()?);
                 let app = warp::get()
                     .and(warp::path::end())

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use serde_json::json;
 
-use super::{config, cookie_pair, first_visit};
+use super::{config, cookie_pair, first_visit, Single};
 use crate::{
     testing::{PausingStore, RecordingStore},
     ConflictPolicy, MemoryStore, RequestFacts, RequestSession, SessionConfigBuilder, SessionError,
@@ -59,7 +59,7 @@ where
     gate.reached().await;
     meanwhile().await;
     gate.open();
-    finishing.await.unwrap()
+    finishing.await.unwrap().map(Single::single)
 }
 
 #[tokio::test]
@@ -69,7 +69,12 @@ async fn a_logout_during_a_request_is_never_undone() {
     let b = b_saves_after(&manager, &store, &cookie, "late", || async {
         let a = begin(&manager, &cookie);
         a.session().await.unwrap().destroy().await.unwrap();
-        let cleared = a.finish().await.unwrap().expect("logout clears the cookie");
+        let cleared = a
+            .finish()
+            .await
+            .unwrap()
+            .single()
+            .expect("logout clears the cookie");
         assert!(cleared.contains("1970"), "{cleared}");
     })
     .await;
@@ -87,7 +92,7 @@ async fn a_login_during_a_request_is_never_undone() {
         let session = a.session().await.unwrap();
         session.regenerate().await.unwrap();
         session.insert("user", "ann").unwrap();
-        logged_in = cookie_pair(&a.finish().await.unwrap().expect("new id"));
+        logged_in = cookie_pair(&a.finish().await.unwrap().single().expect("new id"));
     })
     .await;
     assert_eq!(b.unwrap(), None, "B must not overwrite the new cookie");
@@ -112,7 +117,7 @@ async fn a_revoke_during_a_request_is_never_undone() {
         .unwrap()
         .insert("user", "ann")
         .unwrap();
-    let cookie = cookie_pair(&request.finish().await.unwrap().unwrap());
+    let cookie = cookie_pair(&request.finish().await.unwrap().single().unwrap());
     let b = b_saves_after(&manager, &store, &cookie, "late", || async {
         assert_eq!(manager.revoke_sessions_of("ann").await.unwrap(), 1);
     })
@@ -133,7 +138,7 @@ async fn an_explicit_save_after_a_logout_elsewhere_says_the_session_ended() {
     let session = b.session().await.unwrap();
     let a = begin(&manager, &cookie);
     a.session().await.unwrap().destroy().await.unwrap();
-    a.finish().await.unwrap();
+    a.finish().await.unwrap().single();
     session.insert("late", 1).unwrap();
     let error = session.save().await.unwrap_err();
     assert!(matches!(error, SessionError::Ended), "{error:?}");
@@ -142,7 +147,7 @@ async fn an_explicit_save_after_a_logout_elsewhere_says_the_session_ended() {
         session.insert("more", 1),
         Err(SessionError::Ended)
     ));
-    assert_eq!(b.finish().await.unwrap(), None);
+    assert_eq!(b.finish().await.unwrap().single(), None);
     assert_eq!(data_behind(&manager, &cookie).await, None);
 }
 
@@ -155,7 +160,7 @@ async fn changes_to_different_keys_both_persist() {
         let session = a.session().await.unwrap();
         session.insert("a", "from A").unwrap();
         session.remove("count").unwrap();
-        a.finish().await.unwrap();
+        a.finish().await.unwrap().single();
     })
     .await;
     assert!(
@@ -175,7 +180,7 @@ async fn the_same_key_is_the_last_writers_by_default() {
     let b = b_saves_after(&manager, &store, &cookie, "n", || async {
         let a = begin(&manager, &cookie);
         a.session().await.unwrap().insert("n", "from A").unwrap();
-        a.finish().await.unwrap();
+        a.finish().await.unwrap().single();
     })
     .await;
     b.unwrap();
@@ -192,7 +197,7 @@ async fn the_same_key_is_a_conflict_under_reject_and_the_first_write_stays() {
     let b = b_saves_after(&manager, &store, &cookie, "n", || async {
         let a = begin(&manager, &cookie);
         a.session().await.unwrap().insert("n", "from A").unwrap();
-        a.finish().await.unwrap();
+        a.finish().await.unwrap().single();
     })
     .await;
     let error = b.unwrap_err();
@@ -217,7 +222,7 @@ async fn a_merge_keeps_the_other_requests_lifetime_unless_this_one_changed_it() 
         let session = a.session().await.unwrap();
         session.set_max_age(Some(month));
         session.insert("remember", true).unwrap();
-        a.finish().await.unwrap();
+        a.finish().await.unwrap().single();
     })
     .await;
     let resent = b.unwrap().expect("cookie");
@@ -243,7 +248,7 @@ async fn serialised_requests_never_lose_an_increment() {
                     let count: u64 = session.get("count").unwrap().unwrap();
                     tokio::task::yield_now().await; // let the others in, if they could
                     session.insert("count", count + 1).unwrap();
-                    request.finish().await.unwrap();
+                    request.finish().await.unwrap().single();
                 }
             })
         })
@@ -311,7 +316,7 @@ async fn concurrent_writers_of_different_keys_lose_nothing() {
                     let value: u64 = session.get(&key).unwrap().unwrap_or(0);
                     tokio::task::yield_now().await;
                     session.insert(&key, value + 1).unwrap();
-                    request.finish().await.unwrap();
+                    request.finish().await.unwrap().single();
                 }
             })
         })
@@ -341,7 +346,7 @@ async fn a_serialised_request_waits_at_most_the_configured_time() {
     let error = second.session().await.unwrap_err();
     assert!(matches!(error, SessionError::Busy(_)), "{error:?}");
     assert_eq!(error.status_code(), 503);
-    first.finish().await.unwrap();
+    first.finish().await.unwrap().single();
     assert!(
         second.session().await.is_ok(),
         "the turn passes on at finish"
@@ -364,7 +369,7 @@ async fn the_absolute_timeout_ends_an_active_session() {
         let request = begin(&manager, &cookie);
         let resent = request.session().await.unwrap();
         assert!(!resent.is_new(), "ended too early");
-        request.finish().await.unwrap();
+        request.finish().await.unwrap().single();
     }
     tokio::time::sleep(absolute).await;
     assert_eq!(
@@ -402,7 +407,7 @@ async fn a_record_without_a_creation_time_is_stamped_once() {
         .unwrap()
         .get::<u64>("count")
         .unwrap();
-    request.finish().await.unwrap();
+    request.finish().await.unwrap().single();
     assert_eq!(store.take_kinds(), ["load", "save"], "the stamp is saved");
     let request = begin(&limited, &cookie);
     request
@@ -411,7 +416,7 @@ async fn a_record_without_a_creation_time_is_stamped_once() {
         .unwrap()
         .get::<u64>("count")
         .unwrap();
-    request.finish().await.unwrap();
+    request.finish().await.unwrap().single();
     assert_eq!(store.take_kinds(), ["load", "touch"], "and only once");
 }
 
@@ -423,7 +428,7 @@ async fn login(manager: &SessionManager, user: &str) -> String {
         .unwrap()
         .insert("user", user)
         .unwrap();
-    cookie_pair(&request.finish().await.unwrap().unwrap())
+    cookie_pair(&request.finish().await.unwrap().single().unwrap())
 }
 
 #[tokio::test]
@@ -440,7 +445,12 @@ async fn log_out_everywhere_ends_every_session_of_the_user_and_no_other() {
     let request = begin(&manager, &ann_cookies[0]);
     let session = request.session().await.unwrap();
     assert_eq!(session.log_out_everywhere().await.unwrap(), 3);
-    let cleared = request.finish().await.unwrap().expect("cookie cleared");
+    let cleared = request
+        .finish()
+        .await
+        .unwrap()
+        .single()
+        .expect("cookie cleared");
     assert!(cleared.contains("1970"), "{cleared}");
     for cookie in &ann_cookies {
         assert_eq!(data_behind(&manager, cookie).await, None);
@@ -459,7 +469,7 @@ async fn log_out_other_sessions_keeps_this_one() {
     let request = begin(&manager, &here);
     let session = request.session().await.unwrap();
     assert_eq!(session.log_out_other_sessions().await.unwrap(), 1);
-    request.finish().await.unwrap();
+    request.finish().await.unwrap().single();
     assert_eq!(
         data_behind(&manager, &here).await,
         Some(json!({"user": "ann"}))
@@ -478,7 +488,7 @@ async fn a_user_whose_name_changed_is_not_revoked_under_the_old_name() {
         .unwrap()
         .insert("user", "bea")
         .unwrap();
-    request.finish().await.unwrap();
+    request.finish().await.unwrap().single();
     assert_eq!(manager.revoke_sessions_of("ann").await.unwrap(), 0);
     assert_eq!(manager.sessions_of("bea").await.unwrap().len(), 1);
 }
@@ -495,5 +505,34 @@ async fn listing_users_needs_a_user_key() {
     assert!(matches!(
         session.log_out_everywhere().await,
         Err(SessionError::NoUserKey)
+    ));
+}
+
+#[tokio::test]
+async fn a_session_over_the_size_limit_is_refused_whole() {
+    let (manager, _) = pausing(config().max_session_bytes(Some(1024)));
+    let cookie = first_visit(&manager).await;
+    let request = begin(&manager, &cookie);
+    let session = request.session().await.unwrap();
+    session.insert("big", "x".repeat(2048)).unwrap();
+    let error = request.finish().await.unwrap_err();
+    assert!(
+        matches!(error, SessionError::TooLarge { limit: 1024, .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.status_code(), 413);
+    assert_eq!(
+        data_behind(&manager, &cookie).await,
+        Some(json!({"count": 0}))
+    );
+    let new = manager.begin([], RequestFacts::plain_http());
+    new.session()
+        .await
+        .unwrap()
+        .insert("big", "x".repeat(2048))
+        .unwrap();
+    assert!(matches!(
+        new.finish().await,
+        Err(SessionError::TooLarge { .. })
     ));
 }

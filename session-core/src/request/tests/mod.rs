@@ -31,6 +31,21 @@ fn recording(config: SessionConfigBuilder) -> (SessionManager, RecordingStore<Me
     )
 }
 
+/// The one `Set-Cookie` value of a store-mode response, if any.
+pub(super) trait Single {
+    fn single(self) -> Option<String>;
+}
+
+impl Single for crate::SetCookies {
+    fn single(self) -> Option<String> {
+        assert!(
+            self.len() <= 1,
+            "store mode sends one cookie at most: {self:?}"
+        );
+        self.into_iter().next()
+    }
+}
+
 /// The `name=value` part of a `Set-Cookie` header, as a browser sends it back.
 fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap().to_owned()
@@ -39,7 +54,7 @@ fn cookie_pair(set_cookie: &str) -> String {
 async fn first_visit(manager: &SessionManager) -> String {
     let request = manager.begin([], RequestFacts::plain_http());
     request.session().await.unwrap().insert("count", 0).unwrap();
-    cookie_pair(&request.finish().await.unwrap().expect("cookie"))
+    cookie_pair(&request.finish().await.unwrap().single().expect("cookie"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,7 +68,7 @@ async fn ten_thousand_concurrent_new_sessions_get_distinct_ids_and_their_own_dat
                 let session = request.session().await.unwrap();
                 session.insert("n", n).unwrap();
                 let id = session.id();
-                let cookie = cookie_pair(&request.finish().await.unwrap().unwrap());
+                let cookie = cookie_pair(&request.finish().await.unwrap().single().unwrap());
                 let again = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
                 let read: Option<u32> = again.session().await.unwrap().get("n").unwrap();
                 assert_eq!(
@@ -83,7 +98,7 @@ async fn id_is_defined_before_any_save_and_is_the_saved_id() {
     let id = session.id();
     assert_eq!(id.as_str().len(), 32);
     session.insert("a", 1).unwrap();
-    let cookie = request.finish().await.unwrap().unwrap();
+    let cookie = request.finish().await.unwrap().single().unwrap();
     assert!(cookie.contains(id.as_str()));
     assert_eq!(store.take()[0].session_id(), Some(&id));
 }
@@ -98,7 +113,14 @@ async fn cycle_id_keeps_the_data_under_a_new_id() {
     let old = session.id();
     session.cycle_id().await.unwrap();
     assert_ne!(session.id(), old);
-    let new_cookie = cookie_pair(&request.finish().await.unwrap().expect("new id is sent"));
+    let new_cookie = cookie_pair(
+        &request
+            .finish()
+            .await
+            .unwrap()
+            .single()
+            .expect("new id is sent"),
+    );
     assert_eq!(store.take_kinds(), ["load", "delete", "create"]);
     let next = manager.begin([new_cookie.as_bytes()], RequestFacts::plain_http());
     assert_eq!(
@@ -121,7 +143,7 @@ async fn explicit_save_is_not_repeated_at_the_end_of_the_request() {
         ["create"],
         "save() writes before the response"
     );
-    assert!(request.finish().await.unwrap().is_some());
+    assert!(request.finish().await.unwrap().single().is_some());
     assert_eq!(store.take_kinds(), Vec::<&str>::new());
 }
 
@@ -135,7 +157,7 @@ async fn a_change_after_an_explicit_save_is_saved_again() {
     session.insert("step", 1).unwrap();
     session.save().await.unwrap();
     session.insert("step", 2).unwrap();
-    request.finish().await.unwrap();
+    request.finish().await.unwrap().single();
     assert_eq!(store.take_kinds(), ["load", "save", "save"]);
 }
 
@@ -148,7 +170,7 @@ async fn writing_an_equal_value_is_not_a_modification() {
     let session = request.session().await.unwrap();
     session.insert("count", 1).unwrap();
     session.insert("count", 0).unwrap();
-    assert_eq!(request.finish().await.unwrap(), None);
+    assert_eq!(request.finish().await.unwrap().single(), None);
     assert_eq!(store.take_kinds(), ["load", "touch"]);
 }
 
@@ -178,7 +200,7 @@ async fn a_destroyed_session_refuses_writes_and_a_regenerated_one_accepts_them()
     assert_eq!(session.get::<u32>("count").unwrap(), None);
     session.regenerate().await.unwrap();
     session.insert("a", 1).unwrap();
-    let set_cookie = request.finish().await.unwrap().unwrap();
+    let set_cookie = request.finish().await.unwrap().single().unwrap();
     assert!(
         !set_cookie.contains("1970"),
         "a regenerated session is kept: {set_cookie}"
@@ -221,7 +243,11 @@ async fn a_failing_load_is_an_error_never_a_new_session() {
         SessionError::Store(StoreError::Unavailable(_))
     ));
     assert_eq!(failure.status_code(), 503);
-    assert_eq!(request.finish().await.unwrap(), None, "nothing to finish");
+    assert_eq!(
+        request.finish().await.unwrap().single(),
+        None,
+        "nothing to finish"
+    );
     store.set_failing(false);
     let retry = request.session().await.unwrap();
     assert_eq!(retry.get::<u32>("count").unwrap(), Some(0));
@@ -255,27 +281,27 @@ async fn an_expired_session_is_never_returned() {
 async fn a_colliding_custom_generator_retries_with_fresh_ids() {
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
-    // Ids: "dup", "dup", "fresh-2", "dup", "fresh-4", ...: the second session collides once.
+    // Ids: dup, dup, fresh-2, dup, fresh-4, ...: the second session collides once.
     let generator = IdGenerator::custom(move || {
         let n = counter.fetch_add(1, Ordering::SeqCst);
         if n < 2 || n == 3 {
-            "dup".to_owned()
+            "dup-dup-dup-dup-dup-dup-dup".to_owned()
         } else {
-            format!("fresh-{n}")
+            format!("fresh-fresh-fresh-fresh-{n}")
         }
     });
     let (manager, store) = recording(config().id_generator(generator));
     first_visit(&manager).await;
     let request = manager.begin([], RequestFacts::plain_http());
     request.session().await.unwrap().insert("x", 1).unwrap();
-    let cookie = request.finish().await.unwrap().unwrap();
-    assert!(cookie.contains("fresh-2"), "{cookie}");
+    let cookie = request.finish().await.unwrap().single().unwrap();
+    assert!(cookie.contains("fresh-fresh-fresh-fresh-2"), "{cookie}");
     assert_eq!(store.take_kinds(), ["create", "create", "create"]);
 }
 
 #[tokio::test]
 async fn a_constant_custom_generator_ends_in_a_typed_error() {
-    let generator = IdGenerator::custom(|| "always-the-same".to_owned());
+    let generator = IdGenerator::custom(|| "always-the-same-id-every-time".to_owned());
     let (manager, _) = recording(config().id_generator(generator));
     first_visit(&manager).await;
     let request = manager.begin([], RequestFacts::plain_http());
@@ -307,8 +333,8 @@ async fn finish_runs_once() {
     let (manager, store) = recording(config());
     let request = manager.begin([], RequestFacts::plain_http());
     request.session().await.unwrap().insert("a", 1).unwrap();
-    assert!(request.finish().await.unwrap().is_some());
-    assert_eq!(request.finish().await.unwrap(), None);
+    assert!(request.finish().await.unwrap().single().is_some());
+    assert_eq!(request.finish().await.unwrap().single(), None);
     assert_eq!(store.take_kinds(), ["create"]);
 }
 
@@ -330,6 +356,7 @@ async fn a_cookie_signed_with_an_old_secret_is_resigned_with_the_first_when_sent
             .finish()
             .await
             .unwrap()
+            .single()
             .expect("modified: cookie re-sent"),
     );
     assert_ne!(resent, cookie, "re-signed with the first secret");
@@ -347,7 +374,7 @@ async fn a_cookie_signed_with_an_old_secret_is_resigned_with_the_first_when_sent
     let request = after.begin([resent.as_bytes()], RequestFacts::plain_http());
     request.session().await.unwrap().insert("count", 2).unwrap();
     assert_eq!(
-        cookie_pair(&request.finish().await.unwrap().unwrap()),
+        cookie_pair(&request.finish().await.unwrap().single().unwrap()),
         resent
     );
 }
@@ -414,7 +441,7 @@ async fn a_touch_done_while_loading_is_not_repeated_at_the_end() {
         .unwrap()
         .get::<u32>("count")
         .unwrap();
-    assert_eq!(request.finish().await.unwrap(), None);
+    assert_eq!(request.finish().await.unwrap().single(), None);
     assert_eq!(
         store.take_kinds(),
         ["load", "touch"],
@@ -428,14 +455,57 @@ async fn a_touch_done_while_loading_is_not_repeated_at_the_end() {
         .await
         .unwrap()
         .set_max_age(Some(Duration::from_secs(60)));
-    request.finish().await.unwrap();
+    request.finish().await.unwrap().single();
     assert_eq!(store.take_kinds(), ["load", "touch", "touch"]);
 
     // A write still saves.
     let request = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
     request.session().await.unwrap().insert("count", 5).unwrap();
-    request.finish().await.unwrap();
+    request.finish().await.unwrap().single();
     assert_eq!(store.take_kinds(), ["load", "touch", "save"]);
 }
 
+mod cookie_mode;
 mod integrity;
+
+#[tokio::test]
+async fn ids_hashed_at_rest_never_reach_the_store_and_everything_still_works() {
+    let (manager, store) = recording(
+        config()
+            .user_key("user")
+            .hash_ids_at_rest("a hash key of at least thirty-two bytes"),
+    );
+    let request = manager.begin([], RequestFacts::plain_http());
+    let session = request.session().await.unwrap();
+    session.insert("user", "ann").unwrap();
+    let id = session.id();
+    let cookie = cookie_pair(&request.finish().await.unwrap().single().unwrap());
+    for call in store.take() {
+        let stored = call.session_id().expect("an id");
+        assert!(stored.as_str().starts_with('~'), "{stored:?}");
+        assert!(!stored.as_str().contains(id.as_str()));
+    }
+    assert!(crate::Store::load(store.inner(), &id)
+        .await
+        .unwrap()
+        .is_none());
+    let again = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
+    let session = again.session().await.unwrap();
+    assert_eq!(
+        session.get::<String>("user").unwrap().as_deref(),
+        Some("ann")
+    );
+    assert_eq!(session.id(), id, "the cookie keeps the real id");
+    again.finish().await.unwrap().single();
+    assert_eq!(manager.revoke_sessions_of("ann").await.unwrap(), 1);
+    let after = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
+    assert!(after.session().await.unwrap().is_new());
+}
+
+#[test]
+fn an_id_hash_key_must_be_long() {
+    assert!(matches!(
+        config().hash_ids_at_rest("short").build(),
+        Err(crate::ConfigError::HashKeyTooShort(5))
+    ));
+}

@@ -1,0 +1,152 @@
+//! [`Tier`]: one moka cache of sessions with a byte budget of its own. The memory store keeps
+//! visitors' sessions and users' sessions in two tiers, so that a flood of new anonymous
+//! sessions evicts other anonymous sessions, never a logged-in user's.
+
+use moka::{future::Cache, ops::compute::Op, policy::EvictionPolicy};
+
+use super::{
+    entry::{Entry, PerEntryExpiry},
+    key::Key,
+    ENTRY_OVERHEAD,
+};
+use crate::{Saved, SessionId, StoreError, Version};
+
+/// Sessions with a budget.
+#[derive(Clone)]
+pub(super) struct Tier {
+    /// Keyed with foldhash rather than SipHash: keys reach the store only after their
+    /// signature verified (or from our own generator), so a client cannot pick colliding keys.
+    cache: Cache<Key, Entry, foldhash::fast::RandomState>,
+    max_bytes: Option<u64>,
+}
+
+impl Tier {
+    /// A tier holding at most about `max_bytes` (ids, JSON and bookkeeping), or unbounded;
+    /// the least recently used entries go first. The policy is LRU rather than moka's
+    /// default TinyLFU, which would refuse a brand-new session outright when the cache is
+    /// full (moka-rs/moka#147), silently logging out the user who just signed in.
+    pub(super) fn new(max_bytes: Option<u64>) -> Self {
+        let mut builder = Cache::builder()
+            .expire_after(PerEntryExpiry)
+            .eviction_policy(EvictionPolicy::lru());
+        if let Some(max_bytes) = max_bytes {
+            builder = builder
+                .max_capacity(max_bytes)
+                .weigher(|key: &Key, entry: &Entry| {
+                    u32::try_from(weight(key, entry)).unwrap_or(u32::MAX)
+                });
+        }
+        Self {
+            cache: builder.build_with_hasher(foldhash::fast::RandomState::default()),
+            max_bytes,
+        }
+    }
+
+    /// Refuses an entry heavier than the whole budget, which moka would accept and then drop
+    /// at its next maintenance: an acknowledged write that is lost.
+    pub(super) fn check_fits(&self, id: &SessionId, entry: &Entry) -> Result<(), StoreError> {
+        let weight = weight(&Key::of(id), entry) as u64;
+        match self.max_bytes {
+            Some(limit) if weight > limit => Err(StoreError::TooLarge {
+                size: weight,
+                limit,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) async fn live(&self, id: &SessionId) -> Option<Entry> {
+        self.cache
+            .get(id.as_str().as_bytes())
+            .await
+            .filter(Entry::is_live)
+    }
+
+    /// Inserts `entry` unless a live entry holds the id, atomically; whether it was inserted.
+    pub(super) async fn create(&self, id: &SessionId, entry: Entry) -> bool {
+        // moka's entry API treats an expired entry as absent and runs at most one insert per
+        // key at a time, so this is an atomic create-if-absent.
+        self.cache
+            .entry(Key::of(id))
+            .or_insert(entry)
+            .await
+            .is_fresh()
+    }
+
+    /// Removes the entry of `id` if it is still the one of `version`.
+    pub(super) async fn remove_if(&self, id: &SessionId, version: Version) {
+        self.cache
+            .entry(Key::of(id))
+            .and_compute_with(|current| {
+                let ours = current.is_some_and(|current| current.into_value().version() == version);
+                std::future::ready(if ours { Op::Remove } else { Op::Nop })
+            })
+            .await;
+    }
+
+    /// Replaces the live entry of `id` with `entry` if it is still the `expected` version, in
+    /// one compute (moka runs one at a time per key); with `move_to`, the replacement goes
+    /// into that tier instead, inside the same compute, so that no reader ever finds neither.
+    /// `None` when this tier holds no live entry of `id`.
+    pub(super) async fn save_over(
+        &self,
+        id: &SessionId,
+        expected: Version,
+        entry: Entry,
+        move_to: Option<&Tier>,
+    ) -> Option<Result<Saved, StoreError>> {
+        let written = entry.version();
+        let mut found = None;
+        self.cache
+            .entry(Key::of(id))
+            .and_compute_with(|current| {
+                let current = current.map(|c| c.into_value()).filter(Entry::is_live);
+                let replace = match current {
+                    None => false,
+                    Some(current) if current.version() == expected => {
+                        found = Some(Ok(Saved::Written(written)));
+                        true
+                    }
+                    Some(current) => {
+                        found = Some(current.loaded().map(Saved::Changed));
+                        false
+                    }
+                };
+                async move {
+                    match (replace, move_to) {
+                        (false, _) => Op::Nop,
+                        (true, None) => Op::Put(entry),
+                        (true, Some(tier)) => {
+                            tier.cache.insert(Key::of(id), entry).await;
+                            Op::Remove
+                        }
+                    }
+                }
+            })
+            .await;
+        found
+    }
+
+    pub(super) async fn invalidate(&self, id: &SessionId) {
+        self.cache.invalidate(id.as_str().as_bytes()).await;
+    }
+
+    /// Has moka take an entry's new deadline (`expire_after_read`). If the entry was deleted
+    /// or replaced meanwhile, nothing is resurrected.
+    pub(super) async fn reschedule(&self, id: &SessionId) {
+        let _ = self.cache.get(id.as_str().as_bytes()).await;
+    }
+
+    pub(super) fn entry_count(&self) -> u64 {
+        self.cache.entry_count()
+    }
+
+    pub(super) async fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks().await;
+    }
+}
+
+/// What an entry costs the budget: its id beyond the key, its JSON and the bookkeeping.
+fn weight(key: &Key, entry: &Entry) -> usize {
+    key.heap_bytes() + entry.json_len() + ENTRY_OVERHEAD
+}
