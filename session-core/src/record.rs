@@ -247,10 +247,17 @@ impl WireCookieIn {
     }
 }
 
-/// An ISO-8601 string (with or without milliseconds) or epoch milliseconds.
+/// An ISO-8601 string (with or without milliseconds) or epoch milliseconds, to the whole
+/// millisecond (Node's clock, and what is written back) and no later than the latest
+/// writable date, so that what is read writes back as itself.
 fn parse_date(value: &Value) -> Option<SystemTime> {
     match value {
-        Value::String(s) => humantime::parse_rfc3339_weak(s).ok(),
+        Value::String(s) => {
+            let time = humantime::parse_rfc3339_weak(s).ok()?;
+            let since = time.duration_since(UNIX_EPOCH).ok()?;
+            let whole_ms = Duration::from_millis(u64::try_from(since.as_millis()).ok()?);
+            UNIX_EPOCH.checked_add(whole_ms).map(deadline::writable)
+        }
         Value::Number(n) => {
             let ms = n.as_f64()?;
             let since = (ms >= 0.0).then(|| Duration::from_millis(ms as u64))?;

@@ -4,6 +4,7 @@
 //! `strategies`. The case counts keep the whole binary to a few seconds.
 
 mod cookie_header;
+mod cookie_mode;
 mod record_json;
 mod regressions;
 mod set_cookie;
@@ -12,11 +13,19 @@ mod strategies;
 use std::time::Duration;
 
 use proptest::{prelude::*, test_runner::Config};
-use session_core::{Priority, SameSite, Secure};
+use session_core::{CookieFormat, Priority, SameSite, Secure};
 
 use cookie_header::{check_any_headers, check_planted, CookieCase, Planted, Signer};
 use record_json::check_record_json;
 use set_cookie::{check_set_cookie, Action, ConfigPlan, SetCookieCase};
+
+fn format(encrypted: bool) -> CookieFormat {
+    if encrypted {
+        CookieFormat::Encrypted
+    } else {
+        CookieFormat::CookieSession
+    }
+}
 
 /// `cases` cases, nothing written to disk: a failure prints its minimal case, which becomes
 /// a named test in `regressions`.
@@ -45,6 +54,23 @@ proptest! {
         case in strategies::cookie_case(),
     ) {
         check_planted(&case);
+    }
+
+    #[test]
+    fn any_cookie_header_reads_as_a_session_in_cookie_mode(
+        encrypted in any::<bool>(),
+        headers in strategies::raw_headers(),
+    ) {
+        cookie_mode::check_any_cookie(format(encrypted), &headers);
+    }
+
+    #[test]
+    fn any_data_written_into_cookies_reads_back_the_same(
+        encrypted in any::<bool>(),
+        data in proptest::collection::vec((strategies::cookie_name(), strategies::json_value()), 0..6),
+    ) {
+        let data = data.into_iter().collect();
+        cookie_mode::check_round_trip(format(encrypted), &data);
     }
 
     #[test]
