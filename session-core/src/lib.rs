@@ -133,7 +133,7 @@ pub use owner::{FindUser, UserKey};
 pub use record::{CookieData, Record, CREATED_AT_KEY, RESERVED_KEYS};
 pub use redact::redact_url;
 pub use request::RequestSession;
-pub use session::Session;
+pub use session::{Session, Status};
 pub use set_cookies::SetCookies;
 pub use signing::{Keyring, Secret};
 pub use store::{
@@ -143,3 +143,26 @@ pub use store::{
 
 /// Re-exported so that stores and adapters name the same trait macro version.
 pub use async_trait::async_trait;
+
+/// Runs `handler` on a new session of a memory-store manager: the harness of the examples in
+/// these docs.
+#[doc(hidden)]
+pub fn doc_session<F, Fut>(handler: F)
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: std::future::Future<Output = Result<(), SessionError>>,
+{
+    let config = SessionConfig::builder()
+        .secret("the doc examples' secret, 32 bytes!")
+        .build()
+        .expect("a valid configuration");
+    let manager = SessionManager::new(MemoryStore::new(), config);
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime")
+        .block_on(async {
+            let request = manager.begin([], RequestFacts::plain_http());
+            let session = request.session().await.expect("a session");
+            handler(session).await.expect("the example runs");
+        });
+}

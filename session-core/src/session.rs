@@ -260,8 +260,26 @@ impl Session {
         Ok(())
     }
 
-    /// Removes a key and returns its value.
-    pub fn remove(&self, key: &str) -> Result<Option<Value>, SessionError> {
+    /// Removes a key and returns its value converted from JSON (`Ok(None)` when the key was
+    /// absent). A value that does not convert is still removed, and the error says so.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("flash", "Saved!")?;
+    /// let flash: Option<String> = session.remove("flash")?; // read once, then gone
+    /// assert_eq!(flash.as_deref(), Some("Saved!"));
+    /// assert_eq!(session.remove::<String>("flash")?, None);
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
+    pub fn remove<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.remove_value(key)?
+            .map(|value| T::deserialize(value).map_err(SessionError::Value))
+            .transpose()
+    }
+
+    /// Removes a key and returns its raw JSON value.
+    pub fn remove_value(&self, key: &str) -> Result<Option<Value>, SessionError> {
         let mut state = self.state();
         if !state.data.contains_key(key) {
             return Ok(None);
@@ -284,9 +302,61 @@ impl Session {
         self.state().data.contains_key(key)
     }
 
-    /// The keys present.
+    /// The keys present, in the session's order.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("a", 1)?;
+    /// session.insert("b", 2)?;
+    /// assert_eq!(session.keys(), ["a", "b"]);
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn keys(&self) -> Vec<String> {
         self.state().data.keys().cloned().collect()
+    }
+
+    /// Every key and its raw JSON value, in the session's order (a copy: later writes do not
+    /// change it).
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("user", "ann")?;
+    /// let entries = session.entries();
+    /// assert_eq!(entries, [("user".to_owned(), serde_json::json!("ann"))]);
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
+    pub fn entries(&self) -> Vec<(String, Value)> {
+        let state = self.state();
+        state
+            .data
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect()
+    }
+
+    /// Where the session stands in this request: new, unchanged, changed, regenerated (a new
+    /// id), or ended by this request (destroyed, unset) or by another one.
+    ///
+    /// ```
+    /// use session_core::Status;
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// assert_eq!(session.status(), Status::New);
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
+    pub fn status(&self) -> Status {
+        let state = self.state();
+        match state.lifecycle {
+            Lifecycle::Destroyed => Status::Destroyed,
+            Lifecycle::Unset => Status::Unset,
+            Lifecycle::Ended => Status::Ended,
+            Lifecycle::Live if state.cookie_id.as_ref() != Some(&state.original_id) => Status::New,
+            Lifecycle::Live if state.id != state.original_id => Status::Regenerated,
+            Lifecycle::Live if state.is_modified() => Status::Changed,
+            Lifecycle::Live => Status::Unchanged,
+        }
     }
 
     /// Whether the session holds no data.
@@ -473,6 +543,26 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// Where a session stands in its request ([`Session::status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Status {
+    /// Created by this request: the request carried no cookie for a live session.
+    New,
+    /// Loaded, and not changed so far.
+    Unchanged,
+    /// Loaded, and its data changed.
+    Changed,
+    /// Loaded, then moved to a new id ([`Session::regenerate`], [`Session::cycle_id`]).
+    Regenerated,
+    /// [`Session::destroy`] ran.
+    Destroyed,
+    /// [`Session::unset`] ran.
+    Unset,
+    /// Another request ended it (a logout, a login, a revoke) while this one ran.
+    Ended,
 }
 
 impl std::fmt::Debug for Session {

@@ -76,7 +76,11 @@
 //! itself (exponential back-off up to [`max_reconnect_delay`](RedisStoreBuilder::max_reconnect_delay)),
 //! so service resumes when Redis is back. A create or save that reported a write is in Redis;
 //! a command cut off by an outage is reported as an error, never replayed on the next
-//! connection. The mapping of client errors is in [`error`].
+//! connection. An error is not a promise that nothing was written, though: a save that timed
+//! out (a paused or overloaded server) may still run once Redis answers, so a `503` can hide
+//! a write that landed — what holds is that no write is acknowledged unless it landed. The
+//! mapping of client errors is in [`error`]. `cargo xtask soak` kills, pauses and slows a
+//! Redis under load and checks every acknowledged write afterwards.
 //!
 //! # Why fred
 //!

@@ -159,7 +159,7 @@ async fn changes_to_different_keys_both_persist() {
         let a = begin(&manager, &cookie);
         let session = a.session().await.unwrap();
         session.insert("a", "from A").unwrap();
-        session.remove("count").unwrap();
+        session.remove_value("count").unwrap();
         a.finish().await.unwrap().single();
     })
     .await;

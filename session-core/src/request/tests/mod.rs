@@ -509,3 +509,61 @@ fn an_id_hash_key_must_be_long() {
         Err(crate::ConfigError::HashKeyTooShort(5))
     ));
 }
+
+#[tokio::test]
+async fn status_tells_where_the_session_stands() {
+    use crate::Status;
+    let (manager, _) = recording(config());
+    let request = manager.begin([], RequestFacts::plain_http());
+    let session = request.session().await.unwrap();
+    assert_eq!(session.status(), Status::New);
+    session.insert("count", 0).unwrap();
+    assert_eq!(session.status(), Status::New, "new, even once written");
+    let cookie = cookie_pair(&request.finish().await.unwrap().single().unwrap());
+    let cases: [(fn(&crate::Session), Status); 3] = [
+        (|_| {}, Status::Unchanged),
+        (|s| s.insert("count", 1).unwrap(), Status::Changed),
+        (|s| s.unset(), Status::Unset),
+    ];
+    for (act, expected) in cases {
+        let request = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
+        let session = request.session().await.unwrap();
+        act(&session);
+        assert_eq!(session.status(), expected);
+    }
+    let request = manager.begin([cookie.as_bytes()], RequestFacts::plain_http());
+    let session = request.session().await.unwrap();
+    session.cycle_id().await.unwrap();
+    assert_eq!(session.status(), Status::Regenerated);
+    session.destroy().await.unwrap();
+    assert_eq!(session.status(), Status::Destroyed);
+}
+
+#[tokio::test]
+async fn remove_is_typed_and_entries_keep_the_order() {
+    let (manager, _) = recording(config());
+    let session = manager
+        .begin([], RequestFacts::plain_http())
+        .session()
+        .await
+        .unwrap();
+    session.insert("b", 2).unwrap();
+    session.insert("a", "text").unwrap();
+    assert_eq!(
+        session.entries(),
+        [
+            ("b".to_owned(), serde_json::json!(2)),
+            ("a".to_owned(), serde_json::json!("text"))
+        ]
+    );
+    assert!(matches!(
+        session.remove::<u32>("a"),
+        Err(SessionError::Value(_))
+    ));
+    assert!(
+        !session.contains_key("a"),
+        "removed even when it does not convert"
+    );
+    assert_eq!(session.remove::<u32>("b").unwrap(), Some(2));
+    assert_eq!(session.remove::<u32>("b").unwrap(), None);
+}
