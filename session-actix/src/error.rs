@@ -24,7 +24,7 @@ pub(crate) fn default_response(error: &session_core::SessionError) -> HttpRespon
     let status = status(error);
     HttpResponse::build(status)
         .content_type("text/plain; charset=utf-8")
-        .body(status.canonical_reason().unwrap_or("Error"))
+        .body(error.reason_phrase())
 }
 
 /// A [`session_core::SessionError`] that a handler can return with `?`; it answers with the
@@ -41,9 +41,11 @@ pub(crate) fn default_response(error: &session_core::SessionError) -> HttpRespon
 /// }
 /// ```
 ///
-/// The response does not go through
-/// [`SessionMiddleware::on_error`](crate::SessionMiddleware::on_error): like any actix error,
-/// it is turned into a response without access to the middleware.
+/// The middleware then replaces that response with its
+/// [`on_error`](crate::SessionMiddleware::on_error) response, so a handler's session error
+/// and the middleware's own answer the same way. That works when the error reaches actix as
+/// an error: returned as `Err`, or turned into a response with `HttpResponse::from_error`
+/// (not with `error_response()`, which drops it).
 #[derive(Debug)]
 pub struct SessionError(pub session_core::SessionError);
 

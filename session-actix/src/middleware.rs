@@ -172,25 +172,35 @@ where
 /// while the body streams are not saved.
 async fn finish<B>(
     session: &RequestSession,
-    mut response: ServiceResponse<B>,
+    response: ServiceResponse<B>,
     on_error: &ErrorHandler,
 ) -> ServiceResponse<EitherBody<B, BoxBody>> {
-    match session.finish().await {
-        Ok(cookies) => {
-            for cookie in cookies {
-                // Names, paths and domains are validated by the config and values are
-                // percent-encoded or base64, so the header is always valid.
-                if let Ok(value) = HeaderValue::try_from(cookie) {
-                    response.headers_mut().append(SET_COOKIE, value);
-                }
-            }
-            response.map_into_left_body()
-        }
+    // A handler's `SessionError` (logged when it became a response) gets the same answer as
+    // the middleware's own failures.
+    let replacement = response
+        .response()
+        .error()
+        .and_then(|error| error.as_error::<crate::SessionError>())
+        .map(|error| on_error(&error.0));
+    let cookies = match session.finish().await {
+        Ok(cookies) => cookies,
         Err(failure) => {
             failure.log();
-            response
+            return response
                 .into_response(on_error(&failure))
-                .map_into_right_body()
+                .map_into_right_body();
+        }
+    };
+    let mut response = match replacement {
+        Some(replacement) => response.into_response(replacement).map_into_right_body(),
+        None => response.map_into_left_body(),
+    };
+    for cookie in cookies {
+        // Names, paths and domains are validated by the config and values are
+        // percent-encoded or base64, so the header is always valid.
+        if let Ok(value) = HeaderValue::try_from(cookie) {
+            response.headers_mut().append(SET_COOKIE, value);
         }
     }
+    response
 }

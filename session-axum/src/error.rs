@@ -15,11 +15,13 @@ pub type ErrorHandler = Arc<dyn Fn(&session_core::SessionError) -> Response + Se
 pub(crate) fn default_response(error: &session_core::SessionError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, status.canonical_reason().unwrap_or("Error")).into_response()
+    (status, error.reason_phrase()).into_response()
 }
 
-/// A [`session_core::SessionError`] that a handler can return with `?`; it answers with the
-/// same opaque response as the layer's default.
+/// A [`session_core::SessionError`] that a handler can return with `?`. Its response is
+/// replaced by the layer's [`on_error`](crate::SessionLayer::on_error) response, so a
+/// handler's session error and the layer's own answer the same way (outside a
+/// [`SessionLayer`](crate::SessionLayer), the default opaque response).
 #[derive(Debug)]
 pub struct SessionError(pub session_core::SessionError);
 
@@ -41,9 +43,18 @@ impl std::error::Error for SessionError {
     }
 }
 
+/// Marks a response made from a handler's [`SessionError`], so that the layer can replace it
+/// with its error response.
+#[derive(Clone)]
+pub(crate) struct HandlerFailure(pub(crate) Arc<session_core::SessionError>);
+
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
         self.0.log();
-        default_response(&self.0)
+        let mut response = default_response(&self.0);
+        response
+            .extensions_mut()
+            .insert(HandlerFailure(Arc::new(self.0)));
+        response
     }
 }

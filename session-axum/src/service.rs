@@ -14,7 +14,7 @@ use http::{
 use session_core::{RequestFacts, RequestSession};
 use tower_service::Service;
 
-use crate::{ErrorHandler, Https, SessionLayer};
+use crate::{error::HandlerFailure, ErrorHandler, Https, SessionLayer};
 
 /// The extension the layer puts into each request; the [`Session`](crate::Session) extractor
 /// reads it. Middleware can read it too, to reach the session outside a handler.
@@ -102,9 +102,13 @@ where
     B: http_body::Body<Data = axum::body::Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
+    let mut response = response.map(Body::new);
+    if let Some(HandlerFailure(failure)) = response.extensions_mut().remove::<HandlerFailure>() {
+        // Logged when the handler's error became a response.
+        response = on_error(&failure);
+    }
     match session.finish().await {
         Ok(cookies) => {
-            let mut response = response.map(Body::new);
             for cookie in cookies {
                 // Names, paths and domains are validated by the config and values are
                 // percent-encoded or base64, so the header is always valid.

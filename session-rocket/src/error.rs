@@ -19,7 +19,7 @@ pub type ErrorHandler = Arc<dyn Fn(&session_core::SessionError) -> Response<'sta
 /// the log.
 pub(crate) fn default_response(error: &session_core::SessionError) -> Response<'static> {
     let status = Status::from_code(error.status_code()).unwrap_or(Status::InternalServerError);
-    let reason = status.reason_lossy();
+    let reason = error.reason_phrase();
     Response::build()
         .status(status)
         .header(ContentType::Plain)

@@ -15,7 +15,7 @@ pub type ErrorHandler = Arc<dyn Fn(&session_core::SessionError) -> Response + Se
 pub(crate) fn default_response(error: &session_core::SessionError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    warp::reply::with_status(status.canonical_reason().unwrap_or("Error"), status).into_response()
+    warp::reply::with_status(error.reason_phrase(), status).into_response()
 }
 
 /// A [`session_core::SessionError`] that a handler can return with `?` (as the error of a

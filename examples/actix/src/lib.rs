@@ -4,7 +4,7 @@ use actix_web::{
     body::MessageBody,
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
     http::StatusCode,
-    web, App, HttpResponse, ResponseError,
+    web, App, HttpResponse,
 };
 use example_common::routes::{self, Reply};
 use serde::Deserialize;
@@ -54,7 +54,7 @@ pub fn app(
             web::get().to(|s: Session| async move { reply(routes::unset(&s)) }),
         )
         .route("/health", web::get().to(|| async { "ok" }))
-        .wrap(SessionMiddleware::new(manager))
+        .wrap(SessionMiddleware::new(manager).on_error(|error| plain(routes::error_reply(error))))
 }
 
 #[derive(Deserialize)]
@@ -90,11 +90,14 @@ async fn max_age(session: Session, query: web::Query<MaxAgeQuery>) -> HttpRespon
 
 fn reply(result: Result<Reply, session_core::SessionError>) -> HttpResponse {
     match result {
-        Ok(Reply { status, body }) => {
-            HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
-                .content_type("text/plain; charset=utf-8")
-                .body(body)
-        }
-        Err(error) => SessionError(error).error_response(),
+        Ok(reply) => plain(reply),
+        // Carries the error, so the middleware answers with its `on_error` response.
+        Err(error) => HttpResponse::from_error(SessionError(error)),
     }
+}
+
+fn plain(Reply { status, body }: Reply) -> HttpResponse {
+    HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
+        .content_type("text/plain; charset=utf-8")
+        .body(body)
 }

@@ -44,7 +44,7 @@ pub fn app(manager: SessionManager) -> Router {
             get(|s: Session| async move { reply(routes::unset(&s)) }),
         )
         .route("/health", get(|| async { "ok" }))
-        .layer(SessionLayer::new(manager))
+        .layer(SessionLayer::new(manager).on_error(|error| plain(routes::error_reply(error))))
 }
 
 #[derive(Deserialize)]
@@ -80,9 +80,11 @@ async fn max_age(session: Session, Query(query): Query<MaxAgeQuery>) -> Response
 
 fn reply(result: Result<Reply, session_core::SessionError>) -> Response {
     match result {
-        Ok(Reply { status, body }) => {
-            (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response()
-        }
+        Ok(reply) => plain(reply),
         Err(error) => SessionError(error).into_response(),
     }
+}
+
+fn plain(Reply { status, body }: Reply) -> Response {
+    (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response()
 }

@@ -23,6 +23,16 @@ impl Reply {
     }
 }
 
+/// The app's answer when a session operation fails, in a handler or at the end of the
+/// request: every adapter is configured with it (`on_error`), so both answer the same way.
+/// The body names no detail; the status is the error's (`503`, `413`, `409` or `500`).
+pub fn error_reply(error: &SessionError) -> Reply {
+    Reply {
+        status: error.status_code(),
+        body: format!("session error: {}", error.reason_phrase()),
+    }
+}
+
 /// How long `/remember` makes a session last.
 pub const REMEMBER_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 

@@ -43,7 +43,7 @@ pub fn app(manager: SessionManager, addr: SocketAddr) -> Rocket<Build> {
             ],
         )
         .register("/", catchers![plain])
-        .attach(SessionFairing::new(manager))
+        .attach(SessionFairing::new(manager).on_error(error_response))
 }
 
 /// A route's answer: the reply, or the fairing's opaque error response.
@@ -113,6 +113,16 @@ fn unset(session: Session) -> Answer {
 #[get("/health")]
 fn health() -> &'static str {
     "ok"
+}
+
+/// The app's answer to a failed session operation ([`routes::error_reply`]).
+fn error_response(error: &session_core::SessionError) -> rocket::Response<'static> {
+    let Reply { status, body } = routes::error_reply(error);
+    rocket::Response::build()
+        .status(Status::from_code(status).unwrap_or(Status::InternalServerError))
+        .header(rocket::http::ContentType::Plain)
+        .sized_body(body.len(), std::io::Cursor::new(body))
+        .finalize()
 }
 
 /// Every status Rocket answers itself, as plain text.

@@ -10,7 +10,7 @@ use warp::{http::StatusCode, reply::Response, Filter, Rejection, Reply as _};
 pub fn app(
     manager: SessionManager,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone + Send + Sync + 'static {
-    let sessions = Sessions::new(manager);
+    let sessions = Sessions::new(manager).on_error(|error| plain(routes::error_reply(error)));
     let session = sessions.session();
     let visit = warp::path::end()
         .and(session.clone())
@@ -91,10 +91,12 @@ struct MaxAgeQuery {
 
 fn reply(result: Result<Reply, session_core::SessionError>) -> Response {
     match result {
-        Ok(Reply { status, body }) => {
-            warp::reply::with_status(body, StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
-                .into_response()
-        }
+        Ok(reply) => plain(reply),
         Err(error) => SessionError(error).into_response(),
     }
+}
+
+fn plain(Reply { status, body }: Reply) -> Response {
+    warp::reply::with_status(body, StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
+        .into_response()
 }
