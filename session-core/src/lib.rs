@@ -92,6 +92,22 @@
 //! when the client must not learn anything about them (the signed format is readable).
 //! Choose cookie mode for small sessions and no infrastructure.
 //!
+//! # Observability
+//!
+//! Every store call runs in a `tracing` span (`session_store`, at `DEBUG`: store, operation,
+//! outcome, duration, the first characters of the id) and is counted through the [`metrics`]
+//! facade, with the session layer's own counters (sessions created, destroyed, saves by
+//! outcome). Both cost next to nothing until the app installs a subscriber or a recorder.
+//!
+//! | metric | kind | labels |
+//! |---|---|---|
+//! | `sessions_created_total` | counter | `mode` (`store`, `cookie`) |
+//! | `sessions_destroyed_total` | counter | `reason` (`logout`, `revoked`, `absolute_timeout`) |
+//! | `session_saves_total` | counter | `outcome` (`written`, `merged`, `conflict`, `ended`) |
+//! | `session_store_calls_total` | counter | `store`, `op`, `outcome` |
+//! | `session_store_errors_total` | counter | `store`, `op`, `kind` (`unavailable`, `timeout`, `corrupt`, ...) |
+//! | `session_store_duration_seconds` | histogram | `store`, `op` |
+//!
 //! # Features
 //!
 //! | feature | what it adds |
@@ -117,6 +133,7 @@ mod set_cookie;
 mod set_cookies;
 mod signing;
 mod store;
+mod telemetry;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;

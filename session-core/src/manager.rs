@@ -9,7 +9,7 @@ use crate::{
     cookie_mode::{CookieCodec, NoStore},
     deadline,
     lock::SessionLocks,
-    store::hashed::HashedIds,
+    store::{hashed::HashedIds, observed::Observed},
     ConfigError, CookieFormat, Lifetimes, RequestSession, SessionConfig, SessionError, SessionId,
     Store,
 };
@@ -114,6 +114,7 @@ impl ManagerInner {
             }
         }
         tracing::info!(revoked, "revoked a user's sessions");
+        crate::telemetry::destroyed("revoked", revoked);
         Ok(revoked)
     }
 }
@@ -183,10 +184,11 @@ impl SessionManager {
     }
 
     fn build(store: Arc<dyn Store>, cookie: Option<CookieCodec>, config: SessionConfig) -> Self {
-        let store = match &config.id_hash_key {
+        let store: Arc<dyn Store> = match &config.id_hash_key {
             Some(key) => Arc::new(HashedIds::new(store, key.bytes())),
             None => store,
         };
+        let store = Arc::new(Observed::new(store));
         let locks = config
             .integrity
             .serialize

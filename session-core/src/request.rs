@@ -114,6 +114,7 @@ impl RequestSession {
                 Some(_) => {
                     tracing::debug!(id = %id.redacted(), "session reached its absolute timeout; starting a new one");
                     manager.store.delete(id).await?;
+                    crate::telemetry::destroyed("absolute_timeout", 1);
                 }
                 None => {
                     tracing::debug!(id = %id.redacted(), "session not in store; starting a new one");

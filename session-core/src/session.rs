@@ -436,6 +436,7 @@ impl Session {
     /// Deletes the session's record now and clears its cookie in this response.
     pub async fn destroy(&self) -> Result<(), SessionError> {
         self.delete_current_record().await?;
+        crate::telemetry::destroyed("logout", 1);
         let mut state = self.state();
         state.data.clear();
         state.baseline = None;

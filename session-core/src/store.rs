@@ -11,6 +11,7 @@ use crate::{Record, SessionId, StoreError};
 
 pub(crate) mod hashed;
 mod memory;
+pub(crate) mod observed;
 mod version;
 
 pub use memory::{MemoryStore, DEFAULT_USER_BYTES, DEFAULT_VISITOR_BYTES};
@@ -265,6 +266,11 @@ pub trait Store: Send + Sync + 'static {
         let _ = lifetimes;
         self.load(id).await
     }
+
+    /// A short name for logs and metrics (`memory`, `redis`, `postgres`, ...).
+    fn name(&self) -> &'static str {
+        "custom"
+    }
 }
 
 #[async_trait]
@@ -309,5 +315,9 @@ impl<S: Store + ?Sized> Store for Arc<S> {
         lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
         (**self).load_and_touch(id, lifetimes).await
+    }
+
+    fn name(&self) -> &'static str {
+        (**self).name()
     }
 }

@@ -366,6 +366,10 @@ impl Store for RedisStore {
             .await?;
         touch_load::outcome(reply)
     }
+
+    fn name(&self) -> &'static str {
+        "redis"
+    }
 }
 
 impl std::fmt::Debug for RedisStore {

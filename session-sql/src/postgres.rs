@@ -416,6 +416,10 @@ impl Store for PostgresStore {
             .await?;
         Ok(ids.into_iter().map(SessionId::from).collect())
     }
+
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
 }
 
 /// Reads a row's columns; a column of the wrong type is a corrupt row.

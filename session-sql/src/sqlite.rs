@@ -438,6 +438,10 @@ impl Store for SqliteStore {
             .await?;
         Ok(ids.into_iter().map(SessionId::from).collect())
     }
+
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {

@@ -228,4 +228,8 @@ impl crate::Store for NoStore {
     async fn sessions_of(&self, _: &str) -> Result<Vec<SessionId>, crate::StoreError> {
         Err(no_store())
     }
+
+    fn name(&self) -> &'static str {
+        "none"
+    }
 }

@@ -139,6 +139,9 @@ impl RequestSession {
             created_at: state.created_at,
         };
         let written = codec.write(&policy.name, &outgoing)?;
+        if !from_cookie {
+            crate::telemetry::created("cookie");
+        }
         let expires = state.expires;
         let mut cookies = SetCookies::none();
         for (name, value) in written {

@@ -84,6 +84,7 @@ impl Session {
                 match store.create(&plan.id, write).await? {
                     Created::Written(version) => {
                         self.mark_stored(&plan.id, plan.record.data, version);
+                        crate::telemetry::created("store");
                         return Ok(Persisted::Written);
                     }
                     Created::IdTaken => {
@@ -99,10 +100,12 @@ impl Session {
             match store.save(&plan.id, write, &expected).await? {
                 Saved::Written(version) => {
                     self.mark_stored(&plan.id, plan.record.data, version);
+                    crate::telemetry::saved(if merges == 0 { "written" } else { "merged" });
                     return Ok(Persisted::Written);
                 }
                 Saved::Gone => {
                     self.mark_ended(&plan.id);
+                    crate::telemetry::saved("ended");
                     return Ok(Persisted::Ended);
                 }
                 Saved::Changed(current) => {
@@ -215,7 +218,10 @@ impl Session {
             },
             policy,
         )
-        .map_err(SessionError::Conflict)?;
+        .map_err(|key| {
+            crate::telemetry::saved("conflict");
+            SessionError::Conflict(key)
+        })?;
         tracing::debug!(id = %id.redacted(), "session changed meanwhile; merged this request's changes");
         if state.original_max_age == state.stored_max_age {
             state.original_max_age = current.record.cookie.original_max_age;

@@ -87,6 +87,10 @@ impl Store for HashedIds {
     ) -> Result<Option<Loaded>, StoreError> {
         self.inner.load_and_touch(&self.stored(id), lifetimes).await
     }
+
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
 }
 
 impl Drop for HashedIds {

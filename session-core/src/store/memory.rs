@@ -253,6 +253,10 @@ impl Store for MemoryStore {
     async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError> {
         Ok(self.owners.sessions_of(owner))
     }
+
+    fn name(&self) -> &'static str {
+        "memory"
+    }
 }
 
 #[cfg(test)]

@@ -91,4 +91,8 @@ impl<S: Store> Store for FlakyStore<S> {
         self.check()?;
         self.inner.load_and_touch(id, lifetimes).await
     }
+
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
 }

@@ -181,4 +181,8 @@ impl<S: Store> Store for PausingStore<S> {
         self.hold("load", id).await;
         self.inner.load_and_touch(id, lifetimes).await
     }
+
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
 }

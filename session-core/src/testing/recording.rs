@@ -147,4 +147,8 @@ impl<S: Store> Store for RecordingStore<S> {
         }
         Ok(loaded)
     }
+
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
 }

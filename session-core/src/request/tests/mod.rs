@@ -467,6 +467,7 @@ async fn a_touch_done_while_loading_is_not_repeated_at_the_end() {
 
 mod cookie_mode;
 mod integrity;
+mod telemetry;
 
 #[tokio::test]
 async fn ids_hashed_at_rest_never_reach_the_store_and_everything_still_works() {

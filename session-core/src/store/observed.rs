@@ -1,0 +1,161 @@
+//! [`Observed`]: the store as the session layer calls it, with a `tracing` span and `metrics`
+//! for every call (the metrics are listed in `telemetry.rs`). Both are off unless the app
+//! installs a subscriber or a recorder.
+//!
+//! `op` is `load`, `create`, `save`, `touch`, `delete` or `sessions_of`; `outcome` what the
+//! call found (`found`, `missing`, `written`, `id_taken`, `changed`, `gone`, `touched`,
+//! `deleted`, `listed`) or `error`; `kind` the [`StoreError`] (`unavailable`, `timeout`,
+//! `corrupt`, `encode`, `too_large`, `backend`). Spans are named `session_store` at `DEBUG`,
+//! with the same fields, the elapsed microseconds and the first characters of the id.
+
+use std::{
+    future::Future,
+    sync::Arc,
+    time::{Instant, SystemTime},
+};
+
+use async_trait::async_trait;
+use tracing::{field, Instrument};
+
+use crate::{Created, Lifetimes, Loaded, Saved, SessionId, Store, StoreError, Version, Write};
+
+/// Forwards every call to the inner store, observed.
+pub(crate) struct Observed {
+    inner: Arc<dyn Store>,
+    name: &'static str,
+}
+
+impl Observed {
+    pub(crate) fn new(inner: Arc<dyn Store>) -> Self {
+        let name = inner.name();
+        Self { inner, name }
+    }
+
+    async fn observe<T>(
+        &self,
+        op: &'static str,
+        id: Option<&SessionId>,
+        call: impl Future<Output = Result<T, StoreError>>,
+        outcome: impl FnOnce(&T) -> &'static str,
+    ) -> Result<T, StoreError> {
+        let span = tracing::debug_span!(
+            "session_store",
+            store = self.name,
+            op,
+            id = field::Empty,
+            outcome = field::Empty,
+            elapsed_us = field::Empty,
+        );
+        if let Some(id) = id {
+            span.record("id", field::display(id.redacted()));
+        }
+        let started = Instant::now();
+        let result = call.instrument(span.clone()).await;
+        let elapsed = started.elapsed();
+        let outcome = match &result {
+            Ok(value) => outcome(value),
+            Err(error) => {
+                let kind = error_kind(error);
+                metrics::counter!("session_store_errors_total", "store" => self.name, "op" => op, "kind" => kind)
+                    .increment(1);
+                "error"
+            }
+        };
+        span.record("outcome", outcome);
+        span.record(
+            "elapsed_us",
+            u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        );
+        metrics::counter!("session_store_calls_total", "store" => self.name, "op" => op, "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("session_store_duration_seconds", "store" => self.name, "op" => op)
+            .record(elapsed.as_secs_f64());
+        result
+    }
+}
+
+/// The metric label of a store error's kind.
+fn error_kind(error: &StoreError) -> &'static str {
+    match error {
+        StoreError::Unavailable(_) => "unavailable",
+        StoreError::Timeout(_) => "timeout",
+        StoreError::Corrupt(_) => "corrupt",
+        StoreError::Encode(_) => "encode",
+        StoreError::TooLarge { .. } => "too_large",
+        _ => "backend",
+    }
+}
+
+fn found(loaded: &Option<Loaded>) -> &'static str {
+    if loaded.is_some() {
+        "found"
+    } else {
+        "missing"
+    }
+}
+
+#[async_trait]
+impl Store for Observed {
+    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
+        self.observe("load", Some(id), self.inner.load(id), found)
+            .await
+    }
+
+    async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
+        let outcome = |created: &Created| match created {
+            Created::Written(_) => "written",
+            Created::IdTaken => "id_taken",
+        };
+        self.observe("create", Some(id), self.inner.create(id, write), outcome)
+            .await
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        write: Write<'_>,
+        expected: &Version,
+    ) -> Result<Saved, StoreError> {
+        let outcome = |saved: &Saved| match saved {
+            Saved::Written(_) => "written",
+            Saved::Changed(_) => "changed",
+            Saved::Gone => "gone",
+        };
+        let call = self.inner.save(id, write, expected);
+        self.observe("save", Some(id), call, outcome).await
+    }
+
+    async fn touch(
+        &self,
+        id: &SessionId,
+        expires_at: SystemTime,
+        owner: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let outcome = |touched: &bool| if *touched { "touched" } else { "missing" };
+        let call = self.inner.touch(id, expires_at, owner);
+        self.observe("touch", Some(id), call, outcome).await
+    }
+
+    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.observe("delete", Some(id), self.inner.delete(id), |_| "deleted")
+            .await
+    }
+
+    async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError> {
+        let call = self.inner.sessions_of(owner);
+        self.observe("sessions_of", None, call, |_| "listed").await
+    }
+
+    async fn load_and_touch(
+        &self,
+        id: &SessionId,
+        lifetimes: Lifetimes,
+    ) -> Result<Option<Loaded>, StoreError> {
+        let call = self.inner.load_and_touch(id, lifetimes);
+        self.observe("load", Some(id), call, found).await
+    }
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}

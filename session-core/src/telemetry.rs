@@ -1,0 +1,28 @@
+//! What the session layer reports through the [`metrics`] facade, besides the store calls of
+//! `store/observed.rs`: every counter in one place, named once. Nothing is recorded unless
+//! the app installs a recorder (e.g. `metrics-exporter-prometheus`).
+//!
+//! | metric | kind | labels | counts |
+//! |---|---|---|---|
+//! | `sessions_created_total` | counter | `mode` | new sessions written (a store's create, or a first cookie) |
+//! | `sessions_destroyed_total` | counter | `reason` | sessions ended by `destroy` (`logout`), a revoke (`revoked`) or the absolute timeout (`absolute_timeout`) |
+//! | `session_saves_total` | counter | `outcome` | saves of stored sessions: `written`, `merged` (written after merging into another writer's change), `conflict` (refused under `ConflictPolicy::Reject`), `ended` (the session was gone) |
+//! | `session_store_calls_total` | counter | `store`, `op`, `outcome` | every store call (see below) |
+//! | `session_store_errors_total` | counter | `store`, `op`, `kind` | failed store calls, by `StoreError` kind |
+//! | `session_store_duration_seconds` | histogram | `store`, `op` | store call latency |
+
+/// A new session was written, in a store or into its first cookie.
+pub(crate) fn created(mode: &'static str) {
+    metrics::counter!("sessions_created_total", "mode" => mode).increment(1);
+}
+
+/// `count` sessions ended, for `reason`.
+pub(crate) fn destroyed(reason: &'static str, count: usize) {
+    metrics::counter!("sessions_destroyed_total", "reason" => reason)
+        .increment(u64::try_from(count).unwrap_or(u64::MAX));
+}
+
+/// A save of a stored session ended with `outcome`.
+pub(crate) fn saved(outcome: &'static str) {
+    metrics::counter!("session_saves_total", "outcome" => outcome).increment(1);
+}
