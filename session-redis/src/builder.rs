@@ -3,11 +3,15 @@
 use std::time::Duration;
 
 use fred::{
-    prelude::{Builder, ClientLike, Config, EventInterface, ReconnectPolicy},
+    prelude::{Builder, Client, ClientLike, Config, EventInterface, Pool, ReconnectPolicy},
     types::config::TcpConfig,
 };
 
-use crate::{error::BuildError, store::Inner, RedisStore};
+use crate::{
+    error::BuildError,
+    store::{Connection, Inner},
+    RedisStore,
+};
 
 /// The key prefix connect-redis uses.
 pub const DEFAULT_PREFIX: &str = "sess:";
@@ -39,7 +43,7 @@ pub const DEFAULT_MAX_RECONNECT_DELAY: Duration = Duration::from_millis(1_000);
 #[derive(Clone)]
 #[must_use]
 pub struct RedisStoreBuilder {
-    url: String,
+    source: Source,
     prefix: String,
     user_index_prefix: Option<String>,
     timeout: Duration,
@@ -47,10 +51,32 @@ pub struct RedisStoreBuilder {
     max_reconnect_delay: Duration,
 }
 
+/// Where a store's connection comes from.
+#[derive(Clone)]
+enum Source {
+    /// A URL: the store makes and owns its client.
+    Url(String),
+    /// The app's client.
+    Client(Client),
+    /// The app's pool.
+    Pool(Pool),
+}
+
+impl Source {
+    /// What `Debug` shows: the URL without its credentials, or whose connection it is.
+    fn describe(&self) -> String {
+        match self {
+            Self::Url(url) => session_core::redact_url(url),
+            Self::Client(_) => "<the app's fred client>".to_owned(),
+            Self::Pool(_) => "<the app's fred pool>".to_owned(),
+        }
+    }
+}
+
 impl std::fmt::Debug for RedisStoreBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStoreBuilder")
-            .field("url", &session_core::redact_url(&self.url))
+            .field("source", &self.source.describe())
             .field("prefix", &self.prefix)
             .field("user_index_prefix", &self.user_index_prefix)
             .field("timeout", &self.timeout)
@@ -62,8 +88,20 @@ impl std::fmt::Debug for RedisStoreBuilder {
 
 impl RedisStoreBuilder {
     pub(crate) fn new(url: impl Into<String>) -> Self {
+        Self::with_source(Source::Url(url.into()))
+    }
+
+    pub(crate) fn with_client(client: Client) -> Self {
+        Self::with_source(Source::Client(client))
+    }
+
+    pub(crate) fn with_pool(pool: Pool) -> Self {
+        Self::with_source(Source::Pool(pool))
+    }
+
+    fn with_source(source: Source) -> Self {
         Self {
-            url: url.into(),
+            source,
             prefix: DEFAULT_PREFIX.to_owned(),
             user_index_prefix: None,
             timeout: DEFAULT_TIMEOUT,
@@ -141,53 +179,86 @@ impl RedisStoreBuilder {
                 user_index_prefix,
             });
         }
-        check_scheme(&self.url)?;
         tokio::runtime::Handle::try_current().map_err(BuildError::NoRuntime)?;
-        let mut config = Config::from_url(&self.url).map_err(BuildError::Url)?;
-        // Keep retrying the first connection instead of failing `connect`.
-        config.fail_fast = false;
-        let timeout = self.timeout;
-        let max_delay = millis_u32(self.max_reconnect_delay).max(50);
-        let client = Builder::from_config(config)
-            .with_connection_config(|connection| {
-                connection.connection_timeout = timeout;
-                connection.internal_command_timeout = timeout;
-                // A command whose connection drops is reported, not replayed on the next
-                // connection: replaying `SET NX` could report our own write as a taken id.
-                connection.max_command_attempts = 1;
-                connection.tcp = TcpConfig {
-                    nodelay: Some(true),
-                    ..TcpConfig::default()
-                };
-            })
-            .with_performance_config(|performance| {
-                performance.default_command_timeout = timeout;
-            })
-            .set_policy(ReconnectPolicy::new_exponential(0, 50, max_delay, 2))
-            .build()
-            .map_err(BuildError::Client)?;
-
-        let inner = Inner::new(
-            client.clone(),
+        let connect_wait = self.connect_wait.min(self.timeout);
+        let describe = self.source.describe();
+        let connection = match self.source {
+            Source::Url(url) => {
+                return Ok(RedisStore::from_inner(own_client(
+                    &url,
+                    self.timeout,
+                    self.max_reconnect_delay,
+                    |connection| {
+                        Inner::new(
+                            connection,
+                            self.prefix,
+                            user_index_prefix,
+                            self.timeout,
+                            connect_wait,
+                            describe,
+                        )
+                    },
+                )?))
+            }
+            Source::Client(client) => Connection::Client(client),
+            Source::Pool(pool) => Connection::Pool(pool),
+        };
+        Ok(RedisStore::from_inner(Inner::new(
+            connection,
             self.prefix,
             user_index_prefix,
             self.timeout,
-            self.connect_wait.min(self.timeout),
-            session_core::redact_url(&self.url),
-        );
-        let last_error = inner.last_error.clone();
-        let errors = client.on_error(move |(error, server)| {
-            tracing::warn!(%error, server = ?server.map(|s| s.to_string()), "redis connection error");
-            if let Ok(mut slot) = last_error.lock() {
-                *slot = Some(error);
-            }
-            async { Ok(()) }
-        });
-        let connection = client.connect();
-        inner.keep_task(errors);
-        inner.keep_task(connection);
-        Ok(RedisStore::from_inner(inner))
+            connect_wait,
+            describe,
+        )))
     }
+}
+
+/// The store's own client for `url`, configured for sessions (bounded calls, no replay of a
+/// command cut off by an outage, reconnection with back-off that also covers the first
+/// connection), connecting in the background; `inner` makes the store's state around it.
+fn own_client(
+    url: &str,
+    timeout: Duration,
+    max_reconnect_delay: Duration,
+    inner: impl FnOnce(Connection) -> Inner,
+) -> Result<Inner, BuildError> {
+    check_scheme(url)?;
+    let mut config = Config::from_url(url).map_err(BuildError::Url)?;
+    // Keep retrying the first connection instead of failing `connect`.
+    config.fail_fast = false;
+    let max_delay = millis_u32(max_reconnect_delay).max(50);
+    let client = Builder::from_config(config)
+        .with_connection_config(|connection| {
+            connection.connection_timeout = timeout;
+            connection.internal_command_timeout = timeout;
+            // A command whose connection drops is reported, not replayed on the next
+            // connection: replaying `SET NX` could report our own write as a taken id.
+            connection.max_command_attempts = 1;
+            connection.tcp = TcpConfig {
+                nodelay: Some(true),
+                ..TcpConfig::default()
+            };
+        })
+        .with_performance_config(|performance| {
+            performance.default_command_timeout = timeout;
+        })
+        .set_policy(ReconnectPolicy::new_exponential(0, 50, max_delay, 2))
+        .build()
+        .map_err(BuildError::Client)?;
+    let inner = inner(Connection::Client(client.clone()));
+    let last_error = inner.last_error.clone();
+    let errors = client.on_error(move |(error, server)| {
+        tracing::warn!(%error, server = ?server.map(|s| s.to_string()), "redis connection error");
+        if let Ok(mut slot) = last_error.lock() {
+            *slot = Some(error);
+        }
+        async { Ok(()) }
+    });
+    let connection = client.connect();
+    inner.keep_task(errors);
+    inner.keep_task(connection);
+    Ok(inner)
 }
 
 /// Refuses what the client would silently misread: a scheme that is not Redis, or TLS asked

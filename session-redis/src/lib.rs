@@ -119,4 +119,9 @@ pub use builder::{
     DEFAULT_TIMEOUT, DEFAULT_USER_INDEX_LEAD,
 };
 pub use error::BuildError;
+
+/// The Redis client this crate runs on, re-exported so that an app that hands its own
+/// client or pool to [`RedisStore::from_client`] / [`RedisStore::from_pool`] names the same
+/// version.
+pub use fred;
 pub use store::RedisStore;

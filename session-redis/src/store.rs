@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use fred::{
     bytes::Bytes,
     error::Error as ClientError,
-    prelude::{Client, ClientLike},
+    prelude::{Client, ClientLike, Pool},
     types::{config::Options, Value},
 };
 use session_core::{
@@ -28,6 +28,22 @@ use crate::{
     touch_load::{self, LoadAndTouch},
     RedisStoreBuilder,
 };
+
+/// Where the store's commands go: its own client, or the app's client or pool.
+pub(crate) enum Connection {
+    Client(Client),
+    Pool(Pool),
+}
+
+impl Connection {
+    /// The client for the next call (a pool's next one, round robin).
+    fn client(&self) -> &Client {
+        match self {
+            Self::Client(client) => client,
+            Self::Pool(pool) => pool.next(),
+        }
+    }
+}
 
 /// How often a call re-checks a connection that is not up.
 const CONNECT_POLL: Duration = Duration::from_millis(10);
@@ -63,7 +79,7 @@ pub struct RedisStore {
 }
 
 pub(crate) struct Inner {
-    client: Client,
+    connection: Connection,
     prefix: String,
     user_index_prefix: String,
     timeout: Duration,
@@ -75,7 +91,7 @@ pub(crate) struct Inner {
 
 impl Inner {
     pub(crate) fn new(
-        client: Client,
+        connection: Connection,
         prefix: String,
         user_index_prefix: String,
         timeout: Duration,
@@ -83,7 +99,7 @@ impl Inner {
         url: String,
     ) -> Self {
         Self {
-            client,
+            connection,
             prefix,
             user_index_prefix,
             timeout,
@@ -128,6 +144,34 @@ impl RedisStore {
         RedisStoreBuilder::new(url)
     }
 
+    /// Starts configuring a store on a fred [`Client`] the app already has, so that sessions
+    /// share its connection instead of opening a second one. The client stays the app's: it
+    /// connects it (`init` or `connect`), and its own settings apply (reconnection policy,
+    /// TLS, Cluster or Sentinel). The store still bounds every call by its
+    /// [`timeout`](RedisStoreBuilder::timeout) and classifies failures as usual;
+    /// [`max_reconnect_delay`](RedisStoreBuilder::max_reconnect_delay) does not apply.
+    ///
+    /// ```
+    /// use session_redis::fred::prelude::{Builder, ClientLike, Config};
+    /// use session_redis::RedisStore;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Builder::from_config(Config::from_url("redis://127.0.0.1:6379")?).build()?;
+    /// let _connection = client.connect(); // the app's own connection task
+    /// let store = RedisStore::from_client(client.clone()).prefix("sess:").build()?;
+    /// # drop(store); Ok(()) }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+    /// ```
+    pub fn from_client(client: Client) -> RedisStoreBuilder {
+        RedisStoreBuilder::with_client(client)
+    }
+
+    /// Starts configuring a store on a fred [`Pool`] the app already has; each call takes the
+    /// pool's next client. As [`from_client`](Self::from_client) otherwise.
+    pub fn from_pool(pool: Pool) -> RedisStoreBuilder {
+        RedisStoreBuilder::with_pool(pool)
+    }
+
     /// A store for the Redis at `url` with the defaults: prefix `sess:`, user-index prefix
     /// `users:sess:`, 2 s timeout.
     pub fn new(url: &str) -> Result<Self, crate::BuildError> {
@@ -169,7 +213,7 @@ impl RedisStore {
 
     /// Whether the connection is up right now.
     pub fn is_connected(&self) -> bool {
-        self.inner.client.is_connected()
+        self.inner.connection.client().is_connected()
     }
 
     /// Sends `PING`: a health check with the same timeout and errors as the store calls.
@@ -197,7 +241,12 @@ impl RedisStore {
             ..Options::default()
         };
         let remaining = inner.timeout.saturating_sub(started.elapsed());
-        match tokio::time::timeout(remaining, command(inner.client.clone(), options)).await {
+        match tokio::time::timeout(
+            remaining,
+            command(inner.connection.client().clone(), options),
+        )
+        .await
+        {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) if !self.is_connected() => Err(self.not_connected(Some(error))),
             Ok(Err(error)) => Err(error::map(error, inner.timeout)),

@@ -14,4 +14,5 @@ mod faults;
 mod format;
 mod http;
 mod index;
+mod own_client;
 mod support;
