@@ -161,8 +161,8 @@ pub use store::{
 /// Re-exported so that stores and adapters name the same trait macro version.
 pub use async_trait::async_trait;
 
-/// Runs `handler` on a new session of a memory-store manager: the harness of the examples in
-/// these docs.
+/// Runs `handler` on a new session of a memory-store manager (a one-hour max age, sessions
+/// listed under their `user`): the harness of the examples in these docs.
 #[doc(hidden)]
 pub fn doc_session<F, Fut>(handler: F)
 where
@@ -171,6 +171,8 @@ where
 {
     let config = SessionConfig::builder()
         .secret("the doc examples' secret, 32 bytes!")
+        .max_age(Some(std::time::Duration::from_secs(3600)))
+        .user_key("user")
         .build()
         .expect("a valid configuration");
     let manager = SessionManager::new(MemoryStore::new(), config);

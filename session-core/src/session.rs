@@ -222,11 +222,30 @@ impl Session {
 
     /// The session id. Defined from the start, before anything is saved; it changes only
     /// through [`regenerate`](Self::regenerate) and [`cycle_id`](Self::cycle_id).
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// let before = session.id(); // defined at once, before any save
+    /// session.regenerate().await?;
+    /// assert_ne!(session.id(), before);
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn id(&self) -> SessionId {
         self.state().id.clone()
     }
 
     /// Reads a value and converts it from JSON. `Ok(None)` when the key is absent.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// assert_eq!(session.get::<u64>("count")?, None);
+    /// session.insert("count", 3)?;
+    /// assert_eq!(session.get::<u64>("count")?, Some(3));
+    /// assert!(session.get::<String>("count").is_err(), "not a string");
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         let state = self.state();
         state
@@ -237,17 +256,44 @@ impl Session {
     }
 
     /// Reads a raw JSON value.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("passport", serde_json::json!({"user": 7}))?;
+    /// assert_eq!(session.get_value("passport").unwrap()["user"], 7);
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn get_value(&self, key: &str) -> Option<Value> {
         self.state().data.get(key).cloned()
     }
 
     /// Stores a value as JSON. Writing an equal value does not count as a change.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    /// struct Cart { items: Vec<u32> }
+    /// session.insert("cart", Cart { items: vec![7] })?;
+    /// assert_eq!(session.get::<Cart>("cart")?, Some(Cart { items: vec![7] }));
+    /// assert!(session.insert("cookie", 1).is_err(), "a reserved key");
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), SessionError> {
         let value = serde_json::to_value(value).map_err(SessionError::Value)?;
         self.insert_value(key, value)
     }
 
     /// Stores a raw JSON value.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert_value("flash", serde_json::json!(["Saved!"]))?;
+    /// assert_eq!(session.get::<Vec<String>>("flash")?, Some(vec!["Saved!".to_owned()]));
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn insert_value(&self, key: &str, value: Value) -> Result<(), SessionError> {
         if RESERVED_KEYS.contains(&key) || key == CREATED_AT_KEY {
             return Err(SessionError::ReservedKey(key.to_owned()));
@@ -279,6 +325,15 @@ impl Session {
     }
 
     /// Removes a key and returns its raw JSON value.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("n", 1)?;
+    /// assert_eq!(session.remove_value("n")?, Some(serde_json::json!(1)));
+    /// assert_eq!(session.remove_value("n")?, None);
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn remove_value(&self, key: &str) -> Result<Option<Value>, SessionError> {
         let mut state = self.state();
         if !state.data.contains_key(key) {
@@ -288,6 +343,15 @@ impl Session {
     }
 
     /// Removes every key. The session itself (id, cookie) stays.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("a", 1)?;
+    /// session.clear()?;
+    /// assert!(session.is_empty());
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn clear(&self) -> Result<(), SessionError> {
         let mut state = self.state();
         if state.data.is_empty() {
@@ -298,6 +362,15 @@ impl Session {
     }
 
     /// Whether the key is present.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// assert!(!session.contains_key("user"));
+    /// session.insert("user", "ann")?;
+    /// assert!(session.contains_key("user"));
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn contains_key(&self, key: &str) -> bool {
         self.state().data.contains_key(key)
     }
@@ -360,17 +433,41 @@ impl Session {
     }
 
     /// Whether the session holds no data.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// assert!(session.is_empty());
+    /// session.insert("n", 0)?;
+    /// assert!(!session.is_empty());
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.state().data.is_empty()
     }
 
     /// Whether the session was created by this request (it did not come from a cookie).
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// assert!(session.is_new(), "the example's request carried no cookie");
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn is_new(&self) -> bool {
         let state = self.state();
         state.cookie_id.as_ref() != Some(&state.original_id)
     }
 
     /// The session's lifetime (`originalMaxAge`); `None` for a browser-session cookie.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// assert_eq!(session.max_age(), Some(Duration::from_secs(3600)), "the configured one");
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn max_age(&self) -> Option<Duration> {
         self.state().original_max_age.map(Duration::from_millis)
     }
@@ -380,6 +477,17 @@ impl Session {
     /// a data change: the new `Expires` is sent when the data also changes (or with `rolling`).
     /// An absolute timeout still ends the session on time. A lifetime over 100 years counts as
     /// 100 years; zero ends the session at the end of this request.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// let month = Duration::from_secs(30 * 24 * 3600);
+    /// session.set_max_age(Some(month)); // "remember me"
+    /// session.insert("remember", true)?; // a data change, so the new Expires is sent
+    /// assert_eq!(session.max_age(), Some(month));
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn set_max_age(&self, max_age: Option<Duration>) {
         let mut state = self.state();
         state.original_max_age = max_age.map(duration_ms);
@@ -387,23 +495,59 @@ impl Session {
     }
 
     /// When the cookie expires; `None` for a browser-session cookie.
+    ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime};
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// let expires = session.expires().expect("a max age is configured");
+    /// assert!(expires <= SystemTime::now() + Duration::from_secs(3600));
+    /// session.set_max_age(None);
+    /// assert_eq!(session.expires(), None, "a browser-session cookie");
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn expires(&self) -> Option<SystemTime> {
         self.state().expires
     }
 
     /// When the session is over however active it is (its creation plus the configured
     /// absolute timeout); `None` without an absolute timeout.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// assert_eq!(session.ends_at(), None, "no absolute timeout configured");
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn ends_at(&self) -> Option<SystemTime> {
         self.state().ends_at
     }
 
     /// Resets the expiry to a full max age from now (done at the end of every request anyway).
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// let before = session.expires();
+    /// session.touch();
+    /// assert!(session.expires() >= before);
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn touch(&self) {
         self.state().touch();
     }
 
     /// Drops the session from this request, like `req.session = null`: nothing is saved and
     /// no cookie is sent; the stored record is kept or deleted per [`crate::Unset`].
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.unset();
+    /// assert_eq!(session.status(), session_core::Status::Unset);
+    /// assert!(session.insert("n", 1).is_err());
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub fn unset(&self) {
         self.state().lifecycle = Lifecycle::Unset;
     }
@@ -411,6 +555,16 @@ impl Session {
     /// Replaces the session with a new, empty one under a new id and deletes the old record.
     /// Call it at login, before writing the user, to prevent session fixation. A request of
     /// the old session still in flight can no longer write it back.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("cart", 3)?;
+    /// session.regenerate().await?; // at login
+    /// session.insert("user", "ann")?;
+    /// assert_eq!(session.get::<u32>("cart")?, None, "a new, empty session");
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub async fn regenerate(&self) -> Result<(), SessionError> {
         self.delete_current_record().await?;
         let manager = self.manager();
@@ -424,6 +578,17 @@ impl Session {
 
     /// Moves the session to a new id, keeping its data (and its creation time), and deletes
     /// the old record.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("cart", 3)?;
+    /// let before = session.id();
+    /// session.cycle_id().await?; // e.g. after a privilege change
+    /// assert_ne!(session.id(), before);
+    /// assert_eq!(session.get::<u32>("cart")?, Some(3), "the data stays");
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub async fn cycle_id(&self) -> Result<(), SessionError> {
         self.delete_current_record().await?;
         let new_id = self.manager().config.id_generator.generate()?;
@@ -434,6 +599,16 @@ impl Session {
     }
 
     /// Deletes the session's record now and clears its cookie in this response.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("user", "ann")?;
+    /// session.destroy().await?; // at logout
+    /// assert!(session.is_empty());
+    /// assert_eq!(session.status(), session_core::Status::Destroyed);
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub async fn destroy(&self) -> Result<(), SessionError> {
         self.delete_current_record().await?;
         crate::telemetry::destroyed("logout", 1);
@@ -446,6 +621,17 @@ impl Session {
 
     /// Re-reads the record from the store, dropping unsaved changes. In cookie mode, goes
     /// back to what the request's cookie held.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("count", 1)?;
+    /// session.save().await?;
+    /// session.insert("count", 2)?;
+    /// session.reload().await?; // drops the unsaved change
+    /// assert_eq!(session.get::<u32>("count")?, Some(1));
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub async fn reload(&self) -> Result<(), SessionError> {
         if self.manager().cookie.is_some() {
             let mut state = self.state();
@@ -490,6 +676,14 @@ impl Session {
     /// a key this one changed too and [`ConflictPolicy::Reject`](crate::ConflictPolicy::Reject)
     /// is configured. In cookie mode there is nothing to write before the response: the
     /// session goes out in its cookie.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("user", "ann")?;
+    /// session.save().await?; // before a redirect, say
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub async fn save(&self) -> Result<(), SessionError> {
         self.state().writable()?;
         if self.manager().cookie.is_some() {
@@ -506,6 +700,14 @@ impl Session {
     /// response clears the cookie. Returns how many sessions ended. The user is found with
     /// the configured [`user_key`](crate::SessionConfigBuilder::user_key); a session without
     /// a user only ends itself.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("user", "ann")?; // the configured user key is "user"
+    /// assert_eq!(session.log_out_everywhere().await?, 1, "only this session of ann's");
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub async fn log_out_everywhere(&self) -> Result<usize, SessionError> {
         let others = self.revoke_others().await?;
         self.destroy().await?;
@@ -514,6 +716,15 @@ impl Session {
 
     /// Ends every other session of this session's user and keeps this one (after a password
     /// change). Returns how many sessions ended.
+    ///
+    /// ```
+    /// # async fn handler(session: session_core::Session) -> Result<(), session_core::SessionError> {
+    /// session.insert("user", "ann")?;
+    /// assert_eq!(session.log_out_other_sessions().await?, 0, "ann has no other session");
+    /// assert!(!session.is_empty(), "this one stays");
+    /// # Ok(()) }
+    /// # session_core::doc_session(handler);
+    /// ```
     pub async fn log_out_other_sessions(&self) -> Result<usize, SessionError> {
         self.revoke_others().await
     }
