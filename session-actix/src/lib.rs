@@ -7,10 +7,9 @@
 //! a store failure becomes an opaque `503`/`500` response (see
 //! [`SessionMiddleware::on_error`]).
 //!
-//! ```no_run
-//! use actix_web::{web, App, HttpServer};
-//! use session_actix::{Session, SessionError, SessionMiddleware};
-//! use session_core::{MemoryStore, SessionConfig, SessionManager};
+//! ```
+//! use actix_web::{test, web, App};
+//! use session_actix::{MemoryStore, Session, SessionConfig, SessionError, SessionManager, SessionMiddleware};
 //!
 //! async fn count(session: Session) -> Result<String, SessionError> {
 //!     let count = session.get::<u64>("count")?.map_or(0, |n| n + 1);
@@ -18,23 +17,28 @@
 //!     Ok(format!("count={count}"))
 //! }
 //!
-//! #[actix_web::main]
-//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let config = SessionConfig::builder()
-//!         .secret("a secret of at least thirty-two bytes!")
-//!         .build()?;
-//!     // One manager for every worker: the store and the configuration are shared.
-//!     let manager = SessionManager::new(MemoryStore::new(), config);
-//!     HttpServer::new(move || {
-//!         App::new()
-//!             .route("/", web::get().to(count))
-//!             .wrap(SessionMiddleware::new(manager.clone()))
-//!     })
-//!     .bind(("127.0.0.1", 3000))?
-//!     .run()
-//!     .await?;
-//!     Ok(())
-//! }
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = SessionConfig::builder().secret("a secret of at least thirty-two bytes!").build()?;
+//! // One manager for every worker: the store and the configuration are shared. In a server,
+//! // build the App inside `HttpServer::new(move || ...)` with a clone of it.
+//! let manager = SessionManager::new(MemoryStore::new(), config);
+//! let app = test::init_service(
+//!     App::new()
+//!         .route("/", web::get().to(count))
+//!         .wrap(SessionMiddleware::new(manager.clone())),
+//! )
+//! .await;
+//!
+//! // A first visit gets a session and its cookie ...
+//! let response = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+//! let cookie = response.headers().get("set-cookie").ok_or("no cookie")?.to_str()?;
+//! let cookie = cookie.split(';').next().unwrap_or_default().to_owned();
+//! // ... and the browser sends it back.
+//! let again = test::TestRequest::get().uri("/").insert_header(("cookie", cookie)).to_request();
+//! let body = test::call_and_read_body(&app, again).await;
+//! assert_eq!(&body[..], b"count=1");
+//! # Ok(()) }
+//! # actix_web::rt::System::new().block_on(run()).unwrap();
 //! ```
 //!
 //! A handler that returns `Result<_, SessionError>` can use `?` on session calls: the error
@@ -77,3 +81,17 @@ mod middleware;
 pub use error::{ErrorHandler, SessionError, SessionRejection};
 pub use extract::{Session, SessionExt};
 pub use middleware::{ResponseFuture, SessionMiddleware, SessionService};
+
+// One dependency line is enough: the core's types, and the stores behind this crate's
+// features (`redis`, `postgres`, `sqlite`).
+pub use session_core::{
+    self, ConfigError, ConflictPolicy, CookieFormat, MemoryStore, Priority, RequestFacts,
+    SameSite, Secure, SessionConfig, SessionConfigBuilder, SessionManager, Status, Store,
+    StoreError, Unset, UserKey,
+};
+/// The Redis store (feature `redis`), shared with Express's connect-redis.
+#[cfg(feature = "redis")]
+pub use session_redis as redis;
+/// The SQL stores (features `postgres`, `sqlite`), PostgreSQL shared with connect-pg-simple.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub use session_sql as sql;

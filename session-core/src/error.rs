@@ -136,7 +136,8 @@ impl SessionError {
     /// The HTTP status an adapter answers with when this error ends a request:
     /// `503` when the store is unavailable or slow or the session stayed busy, `409` when a
     /// save met a conflicting change or an ended session, `413` when the session is too large
-    /// to store, `500` otherwise.
+    /// to store, `501` when the operation needs a store and the session lives in its cookie,
+    /// `500` otherwise.
     ///
     /// ```
     /// use session_core::{SessionError, StoreError};
@@ -151,6 +152,7 @@ impl SessionError {
             Self::Busy(_) | Self::Contended(_) => 503,
             Self::Conflict(_) | Self::Ended => 409,
             Self::TooLarge { .. } | Self::Store(StoreError::TooLarge { .. }) => 413,
+            Self::NeedsStore(_) => 501,
             _ => 500,
         }
     }
@@ -167,6 +169,7 @@ impl SessionError {
             503 => "Service Unavailable",
             409 => "Conflict",
             413 => "Payload Too Large",
+            501 => "Not Implemented",
             _ => "Internal Server Error",
         }
     }

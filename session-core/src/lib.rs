@@ -87,6 +87,12 @@
 //! | secrets | sign the id | encrypt (32+ bytes each, keys derived with HKDF) or sign (keygrip) the whole session; the first writes, all read |
 //! | [`Session::save`], [`Session::reload`] | write now, re-read the store | nothing to write before the response; back to what the cookie held |
 //!
+//! In cookie-session's format, a cookie that verified with an older key gets a new signature
+//! cookie at once (as npm `cookies` does on read), written with the session cookie's
+//! configured attributes (Node's writes only `path=/; httponly`, which can leave a second
+//! signature cookie beside the first when a domain or path is configured); the values are
+//! identical.
+//!
 //! Choose a store when sessions must be revocable (logout that holds against a stolen
 //! cookie, "log out everywhere", an admin ending a session), when they grow past a few KB, or
 //! when the client must not learn anything about them (the signed format is readable).
@@ -162,7 +168,8 @@ pub use store::{
 pub use async_trait::async_trait;
 
 /// Runs `handler` on a new session of a memory-store manager (a one-hour max age, sessions
-/// listed under their `user`): the harness of the examples in these docs.
+/// listed under their `user`): the harness of the examples in these docs. It needs no async
+/// runtime (the memory store needs none), so the examples run wherever the crate builds.
 #[doc(hidden)]
 pub fn doc_session<F, Fut>(handler: F)
 where
@@ -176,12 +183,33 @@ where
         .build()
         .expect("a valid configuration");
     let manager = SessionManager::new(MemoryStore::new(), config);
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(async {
-            let request = manager.begin([], RequestFacts::plain_http());
-            let session = request.session().await.expect("a session");
-            handler(session).await.expect("the example runs");
-        });
+    block_on(async {
+        let request = manager.begin([], RequestFacts::plain_http());
+        let session = request.session().await.expect("a session");
+        handler(session).await.expect("the example runs");
+    });
+}
+
+/// Runs a future to completion on this thread, parking between polls.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::{
+        sync::Arc,
+        task::{Context, Poll, Wake},
+        thread::{self, Thread},
+    };
+    struct Unpark(Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Arc::new(Unpark(thread::current())).into();
+    let mut context = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        match future.as_mut().poll(&mut context) {
+            Poll::Ready(output) => return output,
+            Poll::Pending => thread::park(),
+        }
+    }
 }

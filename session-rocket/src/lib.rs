@@ -7,10 +7,9 @@
 //! Rocket's [`CookieJar`](rocket::http::CookieJar) sends; a store failure becomes an opaque
 //! `503`/`500` response (see [`SessionFairing::on_error`]).
 //!
-//! ```no_run
-//! use rocket::{get, routes};
-//! use session_core::{MemoryStore, SessionConfig, SessionManager};
-//! use session_rocket::{Session, SessionError, SessionFairing};
+//! ```
+//! use rocket::{get, local::asynchronous::Client, routes};
+//! use session_rocket::{MemoryStore, Session, SessionConfig, SessionError, SessionFairing, SessionManager};
 //!
 //! #[get("/")]
 //! fn count(session: Session) -> Result<String, SessionError> {
@@ -22,12 +21,22 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = SessionConfig::builder().secret("a secret of at least thirty-two bytes!").build()?;
 //! let manager = SessionManager::new(MemoryStore::new(), config);
-//! rocket::build()
+//! let rocket = rocket::build()
 //!     .mount("/", routes![count])
-//!     .attach(SessionFairing::new(manager))
-//!     .launch()
-//!     .await?;
+//!     .attach(SessionFairing::new(manager));
+//! // In a server: rocket.launch().await?;
+//!
+//! // A first visit gets a session and its cookie ...
+//! let client = Client::untracked(rocket).await?;
+//! let response = client.get("/").dispatch().await;
+//! let cookie = response.headers().get_one("Set-Cookie").unwrap_or_default();
+//! let cookie = cookie.split(';').next().unwrap_or_default().to_owned();
+//! // ... and the browser sends it back.
+//! let cookie = rocket::http::Header::new("Cookie", cookie);
+//! let response = client.get("/").header(cookie).dispatch().await;
+//! assert_eq!(response.into_string().await.as_deref(), Some("count=1"));
 //! # Ok(()) }
+//! # rocket::async_test(async { run().await.unwrap() });
 //! ```
 //!
 //! A handler that returns `Result<_, SessionError>` can use `?` on session calls: the error
@@ -43,3 +52,17 @@ mod guard;
 pub use error::{ErrorHandler, SessionError};
 pub use fairing::SessionFairing;
 pub use guard::{Session, SessionRejection};
+
+// One dependency line is enough: the core's types, and the stores behind this crate's
+// features (`redis`, `postgres`, `sqlite`).
+pub use session_core::{
+    self, ConfigError, ConflictPolicy, CookieFormat, MemoryStore, Priority, RequestFacts,
+    SameSite, Secure, SessionConfig, SessionConfigBuilder, SessionManager, Status, Store,
+    StoreError, Unset, UserKey,
+};
+/// The Redis store (feature `redis`), shared with Express's connect-redis.
+#[cfg(feature = "redis")]
+pub use session_redis as redis;
+/// The SQL stores (features `postgres`, `sqlite`), PostgreSQL shared with connect-pg-simple.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub use session_sql as sql;

@@ -239,7 +239,7 @@ pub async fn parallel_changes_to_different_keys_both_persist(start: Start, backe
 pub async fn the_same_key_follows_the_conflict_policy(start: Start, backend: Backend) {
     for (policy, late_status, late_body) in [
         (ConflictPolicy::LastWriterWins, 200, "count=1"),
-        (ConflictPolicy::Reject, 409, "Conflict"),
+        (ConflictPolicy::Reject, 409, "session error: Conflict"),
     ] {
         let Some(app) = App::start(start, backend, "same_key", config().conflicts(policy)) else {
             return;

@@ -4,22 +4,28 @@
 //!
 //! Scenarios are written once here; `tests/it/main.rs` runs every one of them against every
 //! adapter with [`scenario_tests!`]. A scenario that passes on three adapters and fails on one
-//! is a bug in that adapter.
+//! is a bug in that adapter. [`cookie_mode`] holds the scenarios of cookie mode (no store), and
+//! a table of how each store-mode scenario runs there.
 
 mod backend;
 mod client;
+mod jar;
 mod server;
 
+pub mod cookie_mode;
 pub mod integrity;
 pub mod scenarios;
 
 pub use backend::{Backend, BackendStore};
 pub use client::{get, Browser, Response, SetCookie};
+pub use jar::Jar;
 pub use server::{bind_loopback, Start, TestServer};
 
 /// Generates one `#[tokio::test]` per scenario for an adapter's [`Start`] function: the
-/// scenarios of [`scenarios`] on the memory store, and those of [`integrity`] once per
-/// [`Backend`] (in modules `on_memory` and `on_redis`).
+/// scenarios of [`scenarios`] on the memory store, those of [`integrity`] once per
+/// [`Backend`] (in modules `on_memory` and `on_redis`), and those of [`cookie_mode`] once per
+/// [`CookieFormat`](cookie_mode::CookieFormat) (in modules `cookie_encrypted` and
+/// `cookie_session`).
 ///
 /// ```ignore
 /// mod axum { session_scenarios::scenario_tests!(super::start_axum); }
@@ -33,6 +39,12 @@ macro_rules! scenario_tests {
         }
         mod on_redis {
             $crate::scenario_tests!(@integrity $crate::Backend::Redis);
+        }
+        mod cookie_encrypted {
+            $crate::scenario_tests!(@cookie $crate::cookie_mode::CookieFormat::Encrypted);
+        }
+        mod cookie_session {
+            $crate::scenario_tests!(@cookie $crate::cookie_mode::CookieFormat::CookieSession);
         }
         $crate::scenario_tests!(@each;
             new_visitor_untouched_without_save_uninitialized,
@@ -63,6 +75,7 @@ macro_rules! scenario_tests {
             concurrent_clients_keep_their_own_sessions,
             failing_store_gives_an_error_never_a_new_session,
             routes_that_never_touch_the_session_cost_nothing,
+            handler_errors_answer_like_the_layers_own,
         );
     };
     (@integrity $backend:expr) => {
@@ -74,6 +87,33 @@ macro_rules! scenario_tests {
             the_same_key_follows_the_conflict_policy,
             serialised_requests_count_every_increment,
             the_absolute_timeout_ends_an_active_session,
+        );
+    };
+    (@cookie $format:expr) => {
+        $crate::scenario_tests!(@each_format $format;
+            new_visitor_untouched_sends_nothing,
+            new_visitor_writing_data_gets_its_cookies,
+            every_cookie_attribute_is_written,
+            existing_untouched_sends_nothing,
+            existing_changed_is_resent,
+            rolling_resends_the_cookie_every_response,
+            login_starts_a_new_session,
+            logout_clears_the_cookies,
+            unset_clears_the_cookies,
+            secure_cookie_is_not_sent_over_plain_http,
+            bad_cookies_get_a_fresh_session,
+            duplicated_cookie_name_first_wins,
+            rotated_keys_still_open_the_cookie,
+            a_session_keeps_its_own_lifetime,
+            absurd_lifetimes_never_break_a_request,
+            an_idle_session_expires,
+            rolling_session_stays_alive_while_used,
+            the_absolute_timeout_ends_an_active_session,
+            a_session_too_large_for_its_cookie_is_refused,
+            routes_that_never_touch_the_session_cost_nothing,
+            what_needs_a_store_is_refused,
+            concurrent_clients_keep_their_own_sessions,
+            requests_in_flight_follow_the_last_response,
         );
     };
     (@each; $($name:ident),* $(,)?) => {
@@ -89,6 +129,14 @@ macro_rules! scenario_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 $crate::integrity::$name(super::START, $backend).await;
+            }
+        )*
+    };
+    (@each_format $format:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::cookie_mode::$name(super::START, $format).await;
             }
         )*
     };

@@ -63,7 +63,7 @@ impl Harness {
     }
 }
 
-fn assert_ok(response: &Response, body: &str) {
+pub(crate) fn assert_ok(response: &Response, body: &str) {
     assert_eq!(
         (response.status, response.body.as_str()),
         (200, body),
@@ -82,7 +82,7 @@ fn assert_no_cookie(response: &Response) {
 }
 
 /// `Expires` is `from_now` ahead, within a few seconds.
-fn assert_expires_in(cookie: &SetCookie, from_now: Duration) {
+pub(crate) fn assert_expires_in(cookie: &SetCookie, from_now: Duration) {
     let expires = cookie
         .expires()
         .unwrap_or_else(|| panic!("no Expires in {}", cookie.raw));
@@ -575,7 +575,7 @@ pub async fn an_oversized_session_is_refused_whole(start: Start) {
     let refused = browser.get(&format!("/bump?key={b}")).await;
     assert_eq!(
         (refused.status, refused.body.as_str()),
-        (413, "Payload Too Large"),
+        (413, "session error: Payload Too Large"),
         "{refused:?}"
     );
     assert_no_cookie(&refused);
@@ -664,4 +664,28 @@ pub async fn routes_that_never_touch_the_session_cost_nothing(start: Start) {
     assert_ok(&anonymous, "ok");
     assert_no_cookie(&anonymous);
     assert_eq!(app.calls(), Vec::<&str>::new());
+}
+
+/// A handler's session error (here: writing the reserved key `cookie`) goes through the same
+/// error hook as the layer's own failures (here: a store that is down): the reference app
+/// configures one hook that answers `session error: <reason>`, and both answer with it.
+pub async fn handler_errors_answer_like_the_layers_own(start: Start) {
+    let store = FlakyStore::new(MemoryStore::new());
+    let manager = SessionManager::new(store.clone(), config().build().expect("config"));
+    let server = start(manager);
+    let mut browser = Browser::new(server.addr, NAME);
+    assert_ok(&browser.get("/").await, "count=0");
+    let handler = browser.get("/bump?key=cookie").await;
+    assert_eq!(
+        (handler.status, handler.body.as_str()),
+        (500, "session error: Internal Server Error"),
+        "{handler:?}"
+    );
+    store.set_failing(true);
+    let layer = browser.get("/").await;
+    assert_eq!(
+        (layer.status, layer.body.as_str()),
+        (503, "session error: Service Unavailable"),
+        "{layer:?}"
+    );
 }

@@ -9,9 +9,8 @@
 //! [`SessionConfig`](session_core::SessionConfig) at run time. A store failure becomes an
 //! opaque `503`/`500` response (see [`Sessions::on_error`]).
 //!
-//! ```no_run
-//! use session_core::{MemoryStore, SessionConfig, SessionManager};
-//! use session_warp::{Session, SessionError, Sessions};
+//! ```
+//! use session_warp::{MemoryStore, Session, SessionConfig, SessionError, SessionManager, Sessions};
 //! use warp::Filter;
 //!
 //! fn count(session: Session) -> Result<String, SessionError> {
@@ -27,9 +26,17 @@
 //!     .and(sessions.session())
 //!     .map(count)
 //!     .or(warp::path("health").map(|| "ok"));
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! warp::serve(sessions.wrap(routes)).incoming(listener).run().await;
+//! let app = sessions.wrap(routes);
+//!
+//! // A first visit gets a session and its cookie ...
+//! let response = warp::test::request().path("/").reply(&app).await;
+//! let cookie = response.headers()["set-cookie"].to_str()?.split(';').next().unwrap_or_default().to_owned();
+//! // ... and the browser sends it back.
+//! let response = warp::test::request().path("/").header("cookie", cookie).reply(&app).await;
+//! assert_eq!(response.body(), "count=1");
+//! // In a server: warp::serve(app).incoming(tokio::net::TcpListener::bind(..).await?).run().await;
 //! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
 //! ```
 //!
 //! A handler that returns `Result<_, SessionError>` can use `?` on session calls: the error
@@ -50,3 +57,17 @@ mod reply;
 
 pub use error::{ErrorHandler, SessionError, SessionRejection};
 pub use filters::{Session, Sessions};
+
+// One dependency line is enough: the core's types, and the stores behind this crate's
+// features (`redis`, `postgres`, `sqlite`).
+pub use session_core::{
+    self, ConfigError, ConflictPolicy, CookieFormat, MemoryStore, Priority, RequestFacts,
+    SameSite, Secure, SessionConfig, SessionConfigBuilder, SessionManager, Status, Store,
+    StoreError, Unset, UserKey,
+};
+/// The Redis store (feature `redis`), shared with Express's connect-redis.
+#[cfg(feature = "redis")]
+pub use session_redis as redis;
+/// The SQL stores (features `postgres`, `sqlite`), PostgreSQL shared with connect-pg-simple.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub use session_sql as sql;

@@ -1,11 +1,11 @@
 //! `cargo xtask bench http`: the side-by-side HTTP benchmark of issue 5.
 //!
-//! Every server of `session-bench`'s `bench-server` (ours, the bare framework and the peers,
-//! on axum, actix-web, warp and Rocket) is built in release and loaded with wrk on loopback in
-//! three scenarios: a new visitor (no cookie), a returning visitor (one valid cookie on every
-//! request) and a returning pool ([`POOL`] valid cookies, round robin). Each (server,
-//! scenario) gets a fresh server process, so that its peak RSS is its own, a warm-up run and
-//! a measured run with the same settings for every server. The table (requests/s, the ratio
+//! Every server of `session-bench`'s `bench-server` (ours on each store and in cookie mode,
+//! the bare framework and the peers, on axum, actix-web, warp and Rocket) is built in release
+//! and loaded with wrk on loopback in three scenarios: a new visitor (no cookie), a returning
+//! visitor (one valid cookie on every request) and a returning pool ([`POOL`] valid cookies,
+//! round robin). Each (server, scenario) gets a fresh server process, so that its peak RSS is
+//! its own, a warm-up run and a measured run with the same settings for every server. The table (requests/s, the ratio
 //! to the same framework's bare server, p99 latency, peak RSS) goes to `bench/RESULTS.md`
 //! with the date, machine, load, command and crate versions, followed by the memory per
 //! session ([`bench_memory`]).
@@ -825,6 +825,7 @@ const VERSIONED: &[&str] = &[
     "tower-sessions-redis-store",
     "actix-session",
     "redis",
+    "chacha20poly1305",
 ];
 
 /// The Markdown report of one run.
@@ -889,8 +890,9 @@ fn render(rows: &[Row], context: &Context<'_>) -> String {
         "- Servers: `bench-server` built in release, 2 runtime worker threads, logging off, \
          `GET /` = the visit counter (`count=N`); `-bare` serves the same body with no \
          sessions. Ours: the reference app's defaults (signed `connect.sid`, 30-minute \
-         `Max-Age`, `saveUninitialized`). tower-sessions: `Expiry::OnInactivity(30 min)`, \
-         `Secure` off; moka store unbounded; Redis store on a fred pool of 6. actix-session: \
+         `Max-Age`, `saveUninitialized`); `-ours-cookie` keeps the whole session in that \
+         cookie, sealed (`CookieFormat::Encrypted`, XChaCha20-Poly1305), with no store. \
+         tower-sessions: `Expiry::OnInactivity(30 min)`, `Secure` off; moka store unbounded; Redis store on a fred pool of 6. actix-session: \
          its default encrypted cookie, `BrowserSession` with a 30-minute state TTL, `Secure` \
          off. Ours and the peers with Redis share one private `redis-server` (or `REDIS_URL`)."
     );

@@ -45,6 +45,7 @@ pub(crate) fn run() -> Result {
     smoke::run_all()?;
     interop::run(redis.as_ref())?;
     interop_pg::run(postgres.as_ref())?;
+    crate::interop_cookie::run()?;
     soak::run_ci()?;
     drop(redis);
     drop(postgres);

@@ -2,8 +2,9 @@
 //!
 //! | task | what it does |
 //! |---|---|
-//! | `ci` | fmt check, clippy `-D warnings`, every test (with doc tests), rustdoc `-D warnings`, a smoke run of every example, the live session-sharing test of every example against Express on Redis and on PostgreSQL |
+//! | `ci` | fmt check, clippy `-D warnings`, every test (with doc tests), rustdoc `-D warnings`, a smoke run of every example, the live session-sharing test of every example against Express on Redis, on PostgreSQL and in cookie-session's cookies |
 //! | `interop` | only the live session-sharing tests against Express (builds the examples first) |
+//! | `interop-cookie` | only the live cookie-mode test against Express's cookie-session (builds the examples first) |
 //! | `bench` | the criterion micro-benchmarks |
 //! | `bench http` | the side-by-side HTTP benchmark against the bare frameworks and the peers, written to `bench/RESULTS.md` |
 //! | `bench memory` | the memory store's bytes per session, written to `bench/RESULTS.md` |
@@ -21,6 +22,7 @@ mod cmd;
 mod fuzz;
 mod http;
 mod interop;
+mod interop_cookie;
 mod interop_pg;
 mod services;
 mod smoke;
@@ -31,13 +33,14 @@ use std::process::ExitCode;
 /// What a task returns: `Err` holds a one-line reason.
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | interop | bench [http | memory] | fuzz [SECONDS] | soak [--seconds N] [--browsers N]>";
+const USAGE: &str = "usage: cargo xtask <ci | interop | interop-cookie | bench [http | memory] | fuzz [SECONDS] | soak [--seconds N] [--browsers N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("interop") => interop::run_alone(),
+        Some("interop-cookie") => interop_cookie::run_alone(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("soak") => soak::run_alone(&args[1..]),

@@ -3,8 +3,8 @@
 use std::{net::SocketAddr, time::Duration};
 
 use session_core::{
-    ConfigError, ConflictPolicy, CookieFormat, MemoryStore, Secure, SessionConfig, SessionManager,
-    Unset,
+    ConfigError, ConflictPolicy, CookieFormat, MemoryStore, SameSite, Secure, SessionConfig,
+    SessionManager, Unset,
 };
 use session_redis::RedisStore;
 use session_sql::{PostgresStore, SqliteStore};
@@ -208,6 +208,16 @@ impl Settings {
                 ],
                 Secure::Auto,
             )?)
+            .same_site(Some(var("SAME_SITE").choice(
+                "lax, strict or none",
+                &[
+                    ("lax", SameSite::Lax),
+                    ("strict", SameSite::Strict),
+                    ("none", SameSite::None),
+                ],
+                SameSite::Lax,
+            )?))
+            .partitioned(var("PARTITIONED").flag(false)?)
             .unset(var("UNSET").choice(
                 "keep or destroy",
                 &[("keep", Unset::Keep), ("destroy", Unset::Destroy)],
@@ -646,6 +656,17 @@ mod tests {
     }
 
     #[test]
+    fn cross_site_cookies_need_secure_always() {
+        assert!(settings(&[("SAME_SITE", "Strict")]).is_ok());
+        assert!(settings(&[
+            ("SAME_SITE", "none"),
+            ("PARTITIONED", "yes"),
+            ("SECURE", "always")
+        ])
+        .is_ok());
+    }
+
+    #[test]
     fn bad_values_give_one_line_errors() {
         for vars in [
             &[("PORT", "eighty")][..],
@@ -654,6 +675,10 @@ mod tests {
             &[("HOST", "not a host")],
             &[("SECRET", "short")],
             &[("STORE", "mongodb")],
+            &[("SAME_SITE", "sometimes")],
+            // Browsers drop these cookies, so the configuration refuses them.
+            &[("SAME_SITE", "none")],
+            &[("PARTITIONED", "true")],
         ] {
             let error = settings(vars).unwrap_err().to_string();
             assert!(!error.contains('\n'), "{error}");

@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use session_core::{MemoryStore, SessionConfig, SessionManager};
+use session_core::{CookieFormat, MemoryStore, SessionConfig, SessionManager};
 use session_redis::RedisStore;
 use session_sql::{PostgresStore, SqliteStore};
 
@@ -101,14 +101,17 @@ impl Options {
 
     /// Our session manager with the reference app's defaults (30-minute cookies,
     /// `saveUninitialized`, no `resave`, no `rolling`), over Redis, PostgreSQL or SQLite when
-    /// the server's name ends in `-redis`, `-postgres` or `-sqlite`, else over the memory
-    /// store. Call it inside the runtime.
+    /// the server's name ends in `-redis`, `-postgres` or `-sqlite`, in cookie mode (the
+    /// encrypted format, no store) when it ends in `-cookie`, else over the memory store.
+    /// Call it inside the runtime.
     pub(crate) fn our_manager(&self) -> Result<SessionManager> {
         let config = SessionConfig::builder()
             .secret(SECRET)
             .max_age(Some(SESSION_TTL))
             .build()?;
-        Ok(if self.server.ends_with("-redis") {
+        Ok(if self.server.ends_with("-cookie") {
+            SessionManager::in_cookie(CookieFormat::Encrypted, config)?
+        } else if self.server.ends_with("-redis") {
             let store = RedisStore::builder(self.redis_url()?)
                 .prefix(self.redis_prefix())
                 .build()?;

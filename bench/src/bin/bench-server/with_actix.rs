@@ -1,5 +1,5 @@
-//! The actix-web servers: bare, ours (memory, Redis, PostgreSQL, SQLite), and actix-session
-//! (cookie, Redis).
+//! The actix-web servers: bare, ours (memory, Redis, PostgreSQL, SQLite, cookie), and
+//! actix-session (cookie, Redis).
 
 use actix_session::{
     config::{BrowserSession, CookieContentSecurity},
@@ -27,6 +27,7 @@ pub(crate) const SERVERS: &[&str] = &[
     "actix-ours-redis",
     "actix-ours-postgres",
     "actix-ours-sqlite",
+    "actix-ours-cookie",
     "actix-session-cookie",
     "actix-session-redis",
 ];
@@ -42,7 +43,8 @@ pub(crate) fn run(options: &Options) -> common::Result {
             "actix-ours-memory"
             | "actix-ours-redis"
             | "actix-ours-postgres"
-            | "actix-ours-sqlite" => {
+            | "actix-ours-sqlite"
+            | "actix-ours-cookie" => {
                 let manager = options.our_manager()?;
                 serve(listener, move || {
                     App::new()

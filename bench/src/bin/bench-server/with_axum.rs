@@ -1,5 +1,5 @@
-//! The axum servers: bare, ours (memory, Redis, PostgreSQL, SQLite), and tower-sessions (moka,
-//! Redis, PostgreSQL).
+//! The axum servers: bare, ours (memory, Redis, PostgreSQL, SQLite, cookie), and
+//! tower-sessions (moka, Redis, PostgreSQL).
 
 use axum::{http::StatusCode, routing::get, Router};
 use example_common::routes;
@@ -23,6 +23,7 @@ pub(crate) const SERVERS: &[&str] = &[
     "axum-ours-redis",
     "axum-ours-postgres",
     "axum-ours-sqlite",
+    "axum-ours-cookie",
     "axum-tower-sessions-moka",
     "axum-tower-sessions-redis",
     "axum-tower-sessions-postgres",
@@ -33,11 +34,10 @@ pub(crate) fn run(options: &Options) -> common::Result {
     common::tokio_runtime()?.block_on(async {
         let app = match options.server.as_str() {
             "axum-bare" => Router::new().route("/", get(|| async { counter::bare() })),
-            "axum-ours-memory" | "axum-ours-redis" | "axum-ours-postgres" | "axum-ours-sqlite" => {
-                Router::new()
-                    .route("/", get(ours))
-                    .layer(SessionLayer::new(options.our_manager()?))
-            }
+            "axum-ours-memory" | "axum-ours-redis" | "axum-ours-postgres" | "axum-ours-sqlite"
+            | "axum-ours-cookie" => Router::new()
+                .route("/", get(ours))
+                .layer(SessionLayer::new(options.our_manager()?)),
             "axum-tower-sessions-moka" => tower_sessions(MokaStore::new(None)),
             "axum-tower-sessions-redis" => {
                 // As tower-sessions-redis-store's documentation sets it up: a pool of 6.

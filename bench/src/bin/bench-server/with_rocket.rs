@@ -1,4 +1,4 @@
-//! The Rocket servers: bare and ours (memory, Redis, PostgreSQL, SQLite).
+//! The Rocket servers: bare and ours (memory, Redis, PostgreSQL, SQLite, cookie).
 
 use example_common::routes;
 use rocket::{config::LogLevel, figment::Figment, get, routes, Build, Rocket};
@@ -16,6 +16,7 @@ pub(crate) const SERVERS: &[&str] = &[
     "rocket-ours-redis",
     "rocket-ours-postgres",
     "rocket-ours-sqlite",
+    "rocket-ours-cookie",
 ];
 
 /// Runs one of [`SERVERS`] until the process is killed. Rocket's `workers` setting only sizes
@@ -34,7 +35,8 @@ pub(crate) fn run(options: &Options) -> common::Result {
             "rocket-ours-memory"
             | "rocket-ours-redis"
             | "rocket-ours-postgres"
-            | "rocket-ours-sqlite" => rocket::custom(figment)
+            | "rocket-ours-sqlite"
+            | "rocket-ours-cookie" => rocket::custom(figment)
                 .mount("/", routes![ours])
                 .attach(SessionFairing::new(options.our_manager()?)),
             other => return Err(format!("not a rocket server: {other}").into()),

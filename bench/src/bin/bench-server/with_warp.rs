@@ -1,4 +1,4 @@
-//! The warp servers: bare and ours (memory, Redis, PostgreSQL, SQLite).
+//! The warp servers: bare and ours (memory, Redis, PostgreSQL, SQLite, cookie).
 
 use example_common::routes;
 use session_warp::{Session, SessionError, Sessions};
@@ -16,6 +16,7 @@ pub(crate) const SERVERS: &[&str] = &[
     "warp-ours-redis",
     "warp-ours-postgres",
     "warp-ours-sqlite",
+    "warp-ours-cookie",
 ];
 
 /// Runs one of [`SERVERS`] until the process is killed.
@@ -27,7 +28,8 @@ pub(crate) fn run(options: &Options) -> common::Result {
                 let app = warp::get().and(warp::path::end()).map(counter::bare);
                 warp::serve(app).incoming(listener).run().await;
             }
-            "warp-ours-memory" | "warp-ours-redis" | "warp-ours-postgres" | "warp-ours-sqlite" => {
+            "warp-ours-memory" | "warp-ours-redis" | "warp-ours-postgres" | "warp-ours-sqlite"
+            | "warp-ours-cookie" => {
                 let sessions = Sessions::new(options.our_manager()?);
                 let app = warp::get()
                     .and(warp::path::end())
