@@ -42,6 +42,7 @@ pub(crate) fn run() -> Result {
         &["doc", "--workspace", "--no-deps", "--all-features"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
+    publish_check(&cargo)?;
     smoke::run_all()?;
     interop::run(redis.as_ref())?;
     interop_pg::run(postgres.as_ref())?;
@@ -56,6 +57,19 @@ pub(crate) fn run() -> Result {
         counts.passed, counts.failed, counts.ignored
     );
     Ok(())
+}
+
+/// Every publishable crate (those without `publish = false`) passes `cargo publish --dry-run`:
+/// complete metadata, a README, versions on the workspace's own dependencies, and a build of
+/// the packaged crate alone with its default features, as a user gets it. The declared MSRV
+/// (`rust-version`) is held by clippy's `incompatible_msrv` lint, which the clippy step runs
+/// with `-D warnings`: this machine has no older toolchain to build with.
+fn publish_check(cargo: &str) -> Result {
+    cmd::run(
+        cargo,
+        &["publish", "--workspace", "--dry-run", "--allow-dirty"],
+        &[],
+    )
 }
 
 /// The cargo that runs this task.

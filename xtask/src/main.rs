@@ -2,7 +2,7 @@
 //!
 //! | task | what it does |
 //! |---|---|
-//! | `ci` | fmt check, clippy `-D warnings`, every test (with doc tests), rustdoc `-D warnings`, a smoke run of every example, the live session-sharing test of every example against Express on Redis, on PostgreSQL and in cookie-session's cookies |
+//! | `ci` | fmt check, clippy `-D warnings`, every test (with doc tests), rustdoc `-D warnings`, `cargo publish --dry-run` of every publishable crate, a smoke run of every example, the live session-sharing test of every example against Express on Redis, on PostgreSQL and in cookie-session's cookies |
 //! | `interop` | only the live session-sharing tests against Express (builds the examples first) |
 //! | `interop-cookie` | only the live cookie-mode test against Express's cookie-session (builds the examples first) |
 //! | `bench` | the criterion micro-benchmarks |
