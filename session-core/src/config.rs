@@ -28,6 +28,33 @@ pub enum Secure {
     Auto,
 }
 
+impl Secure {
+    /// Whether a cookie sent in answer to a request that did (`true`) or did not arrive over
+    /// HTTPS carries `Secure`: the one place where [`Secure::Auto`] is resolved.
+    ///
+    /// ```
+    /// use session_core::Secure;
+    /// assert!(Secure::Auto.resolve(true) && !Secure::Auto.resolve(false));
+    /// assert!(Secure::Always.resolve(false) && !Secure::Never.resolve(true));
+    /// ```
+    pub fn resolve(self, request_is_https: bool) -> bool {
+        match self {
+            Self::Always => true,
+            Self::Never => false,
+            Self::Auto => request_is_https,
+        }
+    }
+
+    /// The `secure` field Node keeps in the stored `cookie` object: present only when
+    /// configured (`Auto` stores what it resolved to).
+    pub(crate) fn stored(self, request_is_https: bool) -> Option<bool> {
+        match self {
+            Self::Never => None,
+            Self::Always | Self::Auto => Some(self.resolve(request_is_https)),
+        }
+    }
+}
+
 /// The `SameSite` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SameSite {

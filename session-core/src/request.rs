@@ -16,7 +16,7 @@ use crate::{
     manager::ManagerInner,
     rules::{self, Decision, Facts, Policy},
     session::{Lifecycle, Persisted},
-    set_cookie, Secure, Session, SessionError, SessionId, SetCookies, Unset,
+    set_cookie, Session, SessionError, SessionId, SetCookies, Unset,
 };
 
 mod cookie;
@@ -321,11 +321,7 @@ impl RequestSession {
 
     /// Whether the cookie carries `Secure`, by the configuration and this request.
     pub(crate) fn cookie_secure(&self) -> bool {
-        match self.config().cookie.secure {
-            Secure::Always => true,
-            Secure::Never => false,
-            Secure::Auto => self.inner.secure,
-        }
+        self.config().cookie.secure.resolve(self.inner.secure)
     }
 }
 

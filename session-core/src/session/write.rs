@@ -243,11 +243,7 @@ impl Session {
     /// creation time.
     pub(crate) fn record(&self, state: &super::state::State) -> Record {
         let policy = &self.manager().config.cookie;
-        let secure = match policy.secure {
-            crate::Secure::Always => Some(true),
-            crate::Secure::Never => None,
-            crate::Secure::Auto => Some(self.request_secure()),
-        };
+        let secure = policy.secure.stored(self.request_secure());
         let mut record = Record::new(state.data.clone());
         record.created_at = state.created_at;
         record.cookie = CookieData {

@@ -201,7 +201,7 @@ async fn apply(session: &Session, action: &Action) {
             Ok(())
         }
         Action::Insert(key, value) => session.insert_value(key, value.clone()),
-        Action::Remove(key) => session.remove(key).map(drop),
+        Action::Remove(key) => session.remove_value(key).map(drop),
         Action::Clear => session.clear(),
         Action::SetMaxAge(max_age) => {
             session.set_max_age(*max_age);
