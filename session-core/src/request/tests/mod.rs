@@ -521,7 +521,8 @@ async fn status_tells_where_the_session_stands() {
     session.insert("count", 0).unwrap();
     assert_eq!(session.status(), Status::New, "new, even once written");
     let cookie = cookie_pair(&request.finish().await.unwrap().single().unwrap());
-    let cases: [(fn(&crate::Session), Status); 3] = [
+    type Act = fn(&crate::Session);
+    let cases: [(Act, Status); 3] = [
         (|_| {}, Status::Unchanged),
         (|s| s.insert("count", 1).unwrap(), Status::Changed),
         (|s| s.unset(), Status::Unset),
