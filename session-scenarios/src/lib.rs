@@ -16,6 +16,9 @@ pub mod cookie_mode;
 pub mod integrity;
 pub mod scenarios;
 
+#[cfg(test)]
+mod tests;
+
 pub use backend::{Backend, BackendStore};
 pub use client::{get, Browser, Response, SetCookie};
 pub use jar::Jar;
@@ -26,6 +29,10 @@ pub use server::{bind_loopback, Start, TestServer};
 /// [`Backend`] (in modules `on_memory` and `on_redis`), and those of [`cookie_mode`] once per
 /// [`CookieFormat`](cookie_mode::CookieFormat) (in modules `cookie_encrypted` and
 /// `cookie_session`).
+///
+/// Every `pub async fn` of those three modules is a scenario and must be named in this
+/// macro's list for its module: a unit test of this crate (`src/tests.rs`) fails on one that
+/// is missing, on a listed name with no function, and on a name listed twice.
 ///
 /// ```ignore
 /// mod axum { session_scenarios::scenario_tests!(super::start_axum); }

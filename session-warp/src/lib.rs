@@ -61,9 +61,9 @@ pub use filters::{Session, Sessions};
 // One dependency line is enough: the core's types, and the stores behind this crate's
 // features (`redis`, `postgres`, `sqlite`).
 pub use session_core::{
-    self, ConfigError, ConflictPolicy, CookieFormat, MemoryStore, Priority, RequestFacts,
-    SameSite, Secure, SessionConfig, SessionConfigBuilder, SessionManager, Status, Store,
-    StoreError, Unset, UserKey,
+    self, ConfigError, ConflictPolicy, CookieFormat, MemoryStore, Priority, RequestFacts, SameSite,
+    Secure, SessionConfig, SessionConfigBuilder, SessionManager, Status, Store, StoreError, Unset,
+    UserKey,
 };
 /// The Redis store (feature `redis`), shared with Express's connect-redis.
 #[cfg(feature = "redis")]

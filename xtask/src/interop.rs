@@ -10,6 +10,7 @@
 //! secret by one side verifies on the other side after it rotated to `SECRET=new,old`. Every
 //! key is made under a unique prefix and deleted at the end.
 
+pub(crate) mod apps;
 pub(crate) mod shared;
 
 use std::{
@@ -20,7 +21,10 @@ use std::{
 
 use crate::{services, smoke, Result};
 
-use self::shared::{node_available, npm_ci, run_checks, Backend, Rows};
+use self::{
+    apps::{node_available, npm_ci, Backend, Rows},
+    shared::run_checks,
+};
 
 /// Runs the interop checks against the Redis that CI provides; `None` means CI found no Redis
 /// and already said so.

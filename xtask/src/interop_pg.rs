@@ -11,7 +11,10 @@ use std::{
 };
 
 use crate::{
-    interop::shared::{node_available, npm_ci, run_checks, Backend, Rows},
+    interop::{
+        apps::{node_available, npm_ci, Backend, Rows},
+        shared::run_checks,
+    },
     services, smoke, Result,
 };
 

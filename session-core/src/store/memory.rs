@@ -2,7 +2,7 @@
 
 use std::{
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
     },
     time::SystemTime,
@@ -12,7 +12,11 @@ use async_trait::async_trait;
 
 use crate::{Created, Loaded, Saved, SessionId, Store, StoreError, Version, Write};
 
-use self::{entry::Entry, owners::Owners, tier::Tier};
+use self::{
+    entry::{Entry, Replaced},
+    owners::Owners,
+    tier::Tier,
+};
 
 mod entry;
 mod key;
@@ -26,6 +30,10 @@ mod tier;
 /// timer-wheel node 40) and 88 ours (the inline id 40, the value pointer 8, the `Stored`
 /// `Arc` 40).
 const ENTRY_OVERHEAD: usize = 341;
+
+/// How far (in bytes) a record saved in place may grow or shrink before moka weighs its entry
+/// again: a save that keeps the size costs no cache write.
+const REWEIGH_SLACK: usize = 64;
 
 /// The default budget of visitors' sessions (those written without a user): 32 MiB, about
 /// 70 000 sessions of the reference app.
@@ -71,6 +79,8 @@ pub struct MemoryStore {
     versions: Arc<AtomicU64>,
     /// Each user's sessions.
     owners: Arc<Owners>,
+    /// Whether a write ever named a user: until one does, lookups skip the users' tier.
+    has_users: Arc<AtomicBool>,
 }
 
 impl MemoryStore {
@@ -104,6 +114,7 @@ impl MemoryStore {
             users: Tier::new(user_bytes),
             versions: Arc::default(),
             owners: Arc::default(),
+            has_users: Arc::default(),
         }
     }
 
@@ -134,23 +145,56 @@ impl MemoryStore {
 
     /// The live entry of `id`, and the tier that holds it.
     async fn live(&self, id: &SessionId) -> Option<(&Tier, Entry)> {
+        if !self.has_users.load(Ordering::SeqCst) {
+            return Some((&self.visitors, self.visitors.live(id).await?));
+        }
         match self.users.live(id).await {
             Some(entry) => Some((&self.users, entry)),
             None => Some((&self.visitors, self.visitors.live(id).await?)),
         }
     }
 
-    /// A new entry for `write`, listed under its owner first: a listing may name a session
-    /// that is not written yet (its reader checks), never miss one that is.
-    fn entry(&self, id: &SessionId, write: &Write<'_>) -> Result<Entry, StoreError> {
-        let json = write.json()?.into_owned();
-        let version = self.versions.fetch_add(1, Ordering::Relaxed) + 1;
-        let entry = Entry::new(json, write.expires_at, version);
-        self.tier_of(write).check_fits(id, &entry)?;
+    /// The JSON and version of `write`, checked against its tier's budget and listed under
+    /// its owner first: a listing may name a session that is not written yet (its reader
+    /// checks), never miss one that is.
+    fn prepare<'w>(
+        &self,
+        id: &SessionId,
+        write: &Write<'w>,
+    ) -> Result<(std::borrow::Cow<'w, str>, u64), StoreError> {
+        let json = write.json()?;
+        self.tier_of(write).check_fits(id, json.len())?;
         if let Some(owner) = write.owner {
+            self.has_users.store(true, Ordering::SeqCst);
             self.owners.note(owner, id, write.expires_at);
         }
-        Ok(entry)
+        Ok((json, self.versions.fetch_add(1, Ordering::Relaxed) + 1))
+    }
+
+    /// Writes over the live session `id` in place, if it is still at `expected`; `None` when
+    /// it left its tier meanwhile (look again).
+    async fn save_in_place(
+        &self,
+        (tier, entry): (&Tier, Entry),
+        id: &SessionId,
+        (json, version, expires_at): (&str, u64, SystemTime),
+        expected: Version,
+    ) -> Option<Result<Saved, StoreError>> {
+        let saved = match entry.replace_if(expected, json, version, expires_at) {
+            Replaced::Detached => return None,
+            Replaced::Expired => Ok(Saved::Gone),
+            Replaced::Changed(loaded) => loaded.map(Saved::Changed),
+            Replaced::Yes if entry.needs_reweigh(REWEIGH_SLACK) => {
+                tier.reweigh(id, &entry).await;
+                Ok(Saved::Written(Version::from_u64(version)))
+            }
+            Replaced::Yes => {
+                // moka takes the new deadline on a read.
+                tier.reschedule(id).await;
+                Ok(Saved::Written(Version::from_u64(version)))
+            }
+        };
+        Some(saved)
     }
 }
 
@@ -179,8 +223,9 @@ impl Store for MemoryStore {
     }
 
     async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
-        let entry = self.entry(id, &write)?;
-        let version = entry.version();
+        let (json, version) = self.prepare(id, &write)?;
+        let entry = Entry::new(json.into_owned(), write.expires_at, version);
+        let version = Version::from_u64(version);
         let (tier, other) = match write.owner {
             Some(_) => (&self.users, &self.visitors),
             None => (&self.visitors, &self.users),
@@ -190,7 +235,8 @@ impl Store for MemoryStore {
         }
         // The id is new in this tier; a live session of the other tier may hold it (only a
         // colliding custom id can): then this create did not happen.
-        if other.live(id).await.is_some() {
+        let other_used = write.owner.is_some() || self.has_users.load(Ordering::SeqCst);
+        if other_used && other.live(id).await.is_some() {
             tier.remove_if(id, version).await;
             return Ok(Created::IdTaken);
         }
@@ -203,24 +249,24 @@ impl Store for MemoryStore {
         write: Write<'_>,
         expected: &Version,
     ) -> Result<Saved, StoreError> {
-        let entry = self.entry(id, &write)?;
-        // A session only ever moves from the visitors' tier to the users' one, inside the
-        // visitors' compute: so looking in the users' tier, then the visitors', then the
-        // users' again finds any session that exists.
-        let promote = write.owner.map(|_| &self.users);
+        let (json, version) = self.prepare(id, &write)?;
+        // A session only ever moves from the visitors' tier to the users' one (inside the
+        // visitors' compute, detaching the old entry): so looking twice finds any session
+        // that exists.
         for _ in 0..2 {
-            if let Some(saved) = self
-                .users
-                .save_over(id, *expected, entry.clone(), None)
-                .await
-            {
-                return saved;
-            }
-            if let Some(saved) = self
-                .visitors
-                .save_over(id, *expected, entry.clone(), promote)
-                .await
-            {
+            let Some((tier, entry)) = self.live(id).await else {
+                continue;
+            };
+            let promoted = write.owner.is_some() && std::ptr::eq(tier, &self.visitors);
+            let saved = if promoted {
+                let entry = Entry::new(json.to_string(), write.expires_at, version);
+                tier.save_over(id, *expected, entry, Some(&self.users))
+                    .await
+            } else {
+                let new = (&*json, version, write.expires_at);
+                self.save_in_place((tier, entry), id, new, *expected).await
+            };
+            if let Some(saved) = saved {
                 return saved;
             }
         }
@@ -245,8 +291,10 @@ impl Store for MemoryStore {
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.users.invalidate(id).await;
-        self.visitors.invalidate(id).await;
+        if self.has_users.load(Ordering::SeqCst) {
+            self.users.remove(id).await;
+        }
+        self.visitors.remove(id).await;
         Ok(())
     }
 
@@ -402,6 +450,59 @@ mod tests {
             store.len() < 2_000,
             "capacity bound was not applied: {}",
             store.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_save_holding_a_deleted_entry_writes_nothing() {
+        let store = MemoryStore::new();
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let (id, record) = (SessionId::random().unwrap(), sized(10));
+        let Created::Written(version) =
+            store.create(&id, Write::new(&record, later)).await.unwrap()
+        else {
+            panic!("created");
+        };
+        // The save found the entry, then a logout deleted it before the save wrote.
+        let held = store.live(&id).await.expect("live");
+        store.delete(&id).await.unwrap();
+        let saved = store
+            .save_in_place(held, &id, ("{}", 99, later), version)
+            .await;
+        assert!(saved.is_none(), "a detached entry was written: {saved:?}");
+        let saved = store.save(&id, Write::new(&record, later), &version).await;
+        assert_eq!(saved.unwrap(), Saved::Gone);
+        assert!(store.load(&id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_record_that_grows_in_place_is_weighed_again() {
+        let store = MemoryStore::new();
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let id = SessionId::random().unwrap();
+        let Created::Written(mut version) = store
+            .create(&id, Write::new(&sized(10), later))
+            .await
+            .unwrap()
+        else {
+            panic!("created");
+        };
+        store.run_pending_tasks().await;
+        let before = store.visitors.weighted_size();
+        for bytes in [20, 30, 10_000] {
+            let saved = store
+                .save(&id, Write::new(&sized(bytes), later), &version)
+                .await;
+            let Ok(Saved::Written(next)) = saved else {
+                panic!("{saved:?}");
+            };
+            version = next;
+        }
+        store.run_pending_tasks().await;
+        let grown = store.visitors.weighted_size() - before;
+        assert!(
+            (9_990..=10_100).contains(&grown),
+            "weighed {grown} more bytes"
         );
     }
 }

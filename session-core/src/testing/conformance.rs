@@ -103,6 +103,7 @@ where
         make_store().await,
         make_store().await,
         make_store().await,
+        make_store().await,
     );
     tokio::join!(
         expired_record_is_never_returned(&timed.0),
@@ -111,6 +112,7 @@ where
         load_and_touch_says_truly_whether_it_touched(&timed.3),
         an_expired_record_is_never_written_back(&timed.4),
         a_users_listing_follows_expiry_and_touches(&timed.5),
+        a_save_moves_the_records_expiry(&timed.6),
     );
 }
 
@@ -395,6 +397,26 @@ pub async fn an_expired_record_is_never_written_back(store: &impl Store) {
         .expect("save");
     assert_eq!(saved, Saved::Gone, "an expired session was written back");
     assert_eq!(store.load(&id).await.expect("load"), None);
+}
+
+/// A save sets the record's expiry anew: a record saved with a longer life outlives its old
+/// expiry, with the saved data.
+pub async fn a_save_moves_the_records_expiry(store: &impl Store) {
+    let id = fresh_id();
+    let version = create(store, &id, &record(json!({"n": 0})), soon()).await;
+    let saved = store
+        .save(&id, Write::new(&record(json!({"n": 1})), hour()), &version)
+        .await
+        .expect("save");
+    assert!(matches!(saved, Saved::Written(_)), "{saved:?}");
+    tokio::time::sleep(PAST_SHORT).await;
+    let read = store
+        .load(&id)
+        .await
+        .expect("load")
+        .expect("a record saved with a longer life expired at its old expiry");
+    assert_eq!(read.record.data["n"], 1);
+    store.delete(&id).await.expect("delete");
 }
 
 /// `touch` moves the expiry and keeps the data and the version.

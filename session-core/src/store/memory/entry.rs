@@ -3,8 +3,8 @@
 
 use std::{
     sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc, OnceLock,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc, Mutex, MutexGuard, OnceLock, PoisonError,
     },
     time::{Duration, Instant, SystemTime},
 };
@@ -14,47 +14,130 @@ use moka::Expiry;
 use super::key::Key;
 use crate::{Loaded, Record, StoreError, Version};
 
-/// One stored session. Clones (what moka hands out on reads) share the same deadline, so a
-/// touch moves it in place without copying the record.
+/// The version of an entry that left its tier (for the other tier, or deleted): a write that
+/// still holds it must look the session up again. Never given to a write.
+const DETACHED: u64 = u64::MAX;
+
+/// One stored session. Clones (what moka hands out on reads) share the same record and
+/// deadline, so a touch or a save changes it in place, without a new cache entry.
 #[derive(Clone)]
 pub(super) struct Entry(Arc<Stored>);
 
 /// The record and its deadline. The JSON is a second allocation behind the `Arc`: one block
 /// of counters, deadline, length and text would save about 8 bytes and an allocation, but
 /// needs a custom DST, so unsafe code (which the workspace forbids) or a crate such as
-/// `triomphe`; keeping the deadline in moka's value instead would turn every touch into a
-/// replacing write.
+/// `triomphe`.
 struct Stored {
-    json: Box<str>,
+    current: Mutex<Current>,
     /// When the record expires: milliseconds on the monotonic clock since [`clock_base`].
     deadline_ms: AtomicU64,
-    /// Which write this is (unique within the store).
+    /// The JSON's length when moka last weighed the entry.
+    weighed_len: AtomicUsize,
+}
+
+/// The record as last written, and which write that was (unique within the store).
+struct Current {
+    json: Box<str>,
     version: u64,
+}
+
+/// What [`Entry::replace_if`] did.
+pub(super) enum Replaced {
+    /// The entry holds the new record.
+    Yes,
+    /// Another write came first: the entry's record, untouched.
+    Changed(Box<Result<Loaded, StoreError>>),
+    /// The entry expired: the session is gone.
+    Expired,
+    /// The entry left its tier: look the session up again.
+    Detached,
 }
 
 impl Entry {
     pub(super) fn new(json: String, expires_at: SystemTime, version: u64) -> Self {
         Self(Arc::new(Stored {
-            json: json.into(),
+            weighed_len: AtomicUsize::new(json.len()),
+            current: Mutex::new(Current {
+                json: json.into(),
+                version,
+            }),
             deadline_ms: AtomicU64::new(monotonic_ms(expires_at)),
-            version,
         }))
     }
 
-    pub(super) fn version(&self) -> Version {
-        Version::from_u64(self.0.version)
+    fn current(&self) -> MutexGuard<'_, Current> {
+        // Nothing panics while holding the lock; a poisoned one still holds a whole record.
+        self.0
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The stored JSON's length in bytes.
-    pub(super) fn json_len(&self) -> usize {
-        self.0.json.len()
+    pub(super) fn version(&self) -> Version {
+        Version::from_u64(self.current().version)
+    }
+
+    /// Whether `self` and `other` are the same stored session (not only equal).
+    pub(super) fn same(&self, other: &Entry) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The stored JSON's length in bytes, noted as the one moka weighs.
+    pub(super) fn weigh_json(&self) -> usize {
+        let len = self.current().json.len();
+        self.0.weighed_len.store(len, Ordering::Relaxed);
+        len
+    }
+
+    /// Whether the JSON's length moved more than `slack` bytes from the weighed one.
+    pub(super) fn needs_reweigh(&self, slack: usize) -> bool {
+        let len = self.current().json.len();
+        len.abs_diff(self.0.weighed_len.load(Ordering::Relaxed)) > slack
     }
 
     pub(super) fn loaded(&self) -> Result<Loaded, StoreError> {
+        Self::loaded_from(&self.current())
+    }
+
+    fn loaded_from(current: &Current) -> Result<Loaded, StoreError> {
         Ok(Loaded::new(
-            Record::from_json(&self.0.json)?,
-            self.version(),
+            Record::from_json(&current.json)?,
+            Version::from_u64(current.version),
         ))
+    }
+
+    /// Replaces the record with `json` (as write `version`, expiring at `expires_at`) if it is
+    /// still the `expected` version and live, atomically: a write never overwrites one it did
+    /// not load, nor revives an expired or deleted session.
+    pub(super) fn replace_if(
+        &self,
+        expected: Version,
+        json: &str,
+        version: u64,
+        expires_at: SystemTime,
+    ) -> Replaced {
+        let mut current = self.current();
+        if current.version == DETACHED {
+            return Replaced::Detached;
+        }
+        if !self.is_live() {
+            return Replaced::Expired;
+        }
+        if Version::from_u64(current.version) != expected {
+            return Replaced::Changed(Box::new(Self::loaded_from(&current)));
+        }
+        *current = Current {
+            json: json.into(),
+            version,
+        };
+        self.set_deadline(expires_at);
+        Replaced::Yes
+    }
+
+    /// Marks the entry as no longer its tier's (moved to the other tier, or deleted), so that
+    /// a write holding it looks the session up again rather than writing where no reader looks.
+    pub(super) fn detach(&self) {
+        self.current().version = DETACHED;
     }
 
     pub(super) fn is_live(&self) -> bool {
@@ -96,8 +179,8 @@ fn monotonic_ms(expires_at: SystemTime) -> u64 {
 
 pub(super) struct PerEntryExpiry;
 
-/// Tells moka each entry's own deadline, re-read on every access so that a touch (which
-/// moves the shared deadline, then reads) reschedules the entry.
+/// Tells moka each entry's own deadline, re-read on every access so that a touch or a save
+/// (which move the shared deadline, then read) reschedule the entry.
 impl Expiry<Key, Entry> for PerEntryExpiry {
     fn expire_after_create(&self, _: &Key, entry: &Entry, now: Instant) -> Option<Duration> {
         Some(entry.remaining(now))

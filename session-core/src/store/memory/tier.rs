@@ -33,7 +33,7 @@ impl Tier {
             builder = builder
                 .max_capacity(max_bytes)
                 .weigher(|key: &Key, entry: &Entry| {
-                    u32::try_from(weight(key, entry)).unwrap_or(u32::MAX)
+                    u32::try_from(weight(key, entry.weigh_json())).unwrap_or(u32::MAX)
                 });
         }
         Self {
@@ -44,8 +44,8 @@ impl Tier {
 
     /// Refuses an entry heavier than the whole budget, which moka would accept and then drop
     /// at its next maintenance: an acknowledged write that is lost.
-    pub(super) fn check_fits(&self, id: &SessionId, entry: &Entry) -> Result<(), StoreError> {
-        let weight = weight(&Key::of(id), entry) as u64;
+    pub(super) fn check_fits(&self, id: &SessionId, json_len: usize) -> Result<(), StoreError> {
+        let weight = weight(&Key::of(id), json_len) as u64;
         match self.max_bytes {
             Some(limit) if weight > limit => Err(StoreError::TooLarge {
                 size: weight,
@@ -71,6 +71,22 @@ impl Tier {
             .or_insert(entry)
             .await
             .is_fresh()
+    }
+
+    /// Has moka weigh `entry` again (after a save changed its size), if it is still the entry
+    /// of `id`: a deleted session is never put back.
+    pub(super) async fn reweigh(&self, id: &SessionId, entry: &Entry) {
+        self.cache
+            .entry(Key::of(id))
+            .and_compute_with(|current| {
+                let ours = current.is_some_and(|current| current.into_value().same(entry));
+                std::future::ready(if ours {
+                    Op::Put(entry.clone())
+                } else {
+                    Op::Nop
+                })
+            })
+            .await;
     }
 
     /// Removes the entry of `id` if it is still the one of `version`.
@@ -105,6 +121,9 @@ impl Tier {
                     None => false,
                     Some(current) if current.version() == expected => {
                         found = Some(Ok(Saved::Written(written)));
+                        if move_to.is_some() {
+                            current.detach();
+                        }
                         true
                     }
                     Some(current) => {
@@ -127,14 +146,22 @@ impl Tier {
         found
     }
 
-    pub(super) async fn invalidate(&self, id: &SessionId) {
-        self.cache.invalidate(id.as_str().as_bytes()).await;
+    /// Removes the entry of `id`, detached so that a write holding it finds it gone.
+    pub(super) async fn remove(&self, id: &SessionId) {
+        if let Some(entry) = self.cache.remove(id.as_str().as_bytes()).await {
+            entry.detach();
+        }
     }
 
     /// Has moka take an entry's new deadline (`expire_after_read`). If the entry was deleted
     /// or replaced meanwhile, nothing is resurrected.
     pub(super) async fn reschedule(&self, id: &SessionId) {
         let _ = self.cache.get(id.as_str().as_bytes()).await;
+    }
+
+    #[cfg(test)]
+    pub(super) fn weighted_size(&self) -> u64 {
+        self.cache.weighted_size()
     }
 
     pub(super) fn entry_count(&self) -> u64 {
@@ -147,6 +174,6 @@ impl Tier {
 }
 
 /// What an entry costs the budget: its id beyond the key, its JSON and the bookkeeping.
-fn weight(key: &Key, entry: &Entry) -> usize {
-    key.heap_bytes() + entry.json_len() + ENTRY_OVERHEAD
+fn weight(key: &Key, json_len: usize) -> usize {
+    key.heap_bytes() + json_len + ENTRY_OVERHEAD
 }
