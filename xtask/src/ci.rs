@@ -48,6 +48,7 @@ pub(crate) fn run() -> Result {
     interop_pg::run(postgres.as_ref())?;
     crate::interop_cookie::run()?;
     soak::run_ci()?;
+    crate::browser::run_ci()?;
     drop(redis);
     drop(postgres);
 

@@ -126,7 +126,9 @@ async fn measure(sessions: u32) -> Result<String> {
         .secret("bench-memory secret of at least thirty-two bytes")
         .max_age(Some(Duration::from_secs(30 * 60)))
         .build()?;
-    let store = MemoryStore::new();
+    // Bounded as by default (moka weighs every entry), with budgets large enough that no
+    // session is evicted while measuring.
+    let store = MemoryStore::with_budgets(1 << 30, 1 << 30);
     let manager = SessionManager::new(store.clone(), config);
 
     // One session first, so that lazily built state (moka's internals, the clock base, the

@@ -25,18 +25,18 @@ mod tier;
 
 /// Bytes charged per entry on top of the JSON (and of a long id's own allocation): what a
 /// session with a default id costs beyond its record, as `cargo xtask bench memory` measures
-/// it. Of these 341 bytes, 253 are moka's (its key `Arc` counters 16, hash-table bucket 16 and
+/// it. Of these 365 bytes, 253 are moka's (its key `Arc` counters 16, hash-table bucket 16 and
 /// slots about 21, value entry 24, entry info 64, deque-node block 48, access-order node 24,
-/// timer-wheel node 40) and 88 ours (the inline id 40, the value pointer 8, the `Stored`
-/// `Arc` 40).
-const ENTRY_OVERHEAD: usize = 341;
+/// timer-wheel node 40) and 112 ours (the inline id 40, the value pointer 8, the `Stored`
+/// `Arc` 64: counters 16, the locked record 32, deadline 8, weighed length 8).
+const ENTRY_OVERHEAD: usize = 365;
 
 /// How far (in bytes) a record saved in place may grow or shrink before moka weighs its entry
 /// again: a save that keeps the size costs no cache write.
 const REWEIGH_SLACK: usize = 64;
 
 /// The default budget of visitors' sessions (those written without a user): 32 MiB, about
-/// 70 000 sessions of the reference app.
+/// 65 000 sessions of the reference app.
 pub const DEFAULT_VISITOR_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The default budget of users' sessions (those written with a user, see
