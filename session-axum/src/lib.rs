@@ -40,7 +40,7 @@
 //! A handler that returns `Result<_, SessionError>` can use `?` on session calls: the error
 //! converts into the same opaque response.
 //!
-//! Whether a request is HTTPS (for [`Secure::Auto`](session_core::Secure::Auto)) comes from
+//! Whether a request is HTTPS (for [`Secure::Auto`]) comes from
 //! the server, never from the client's URI: [`SessionLayer::https`] for a router served only
 //! over TLS, the [`Https`] request extension for one served over both, and
 //! [`trust_proxy`](session_core::SessionConfigBuilder::trust_proxy) behind a proxy.

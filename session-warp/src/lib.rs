@@ -1,12 +1,12 @@
 //! warp adapter for [`session_core`]: express-session's model in a warp app.
 //!
-//! Build a [`Sessions`] from a [`SessionManager`](session_core::SessionManager), take the
+//! Build a [`Sessions`] from a [`SessionManager`], take the
 //! request's [`Session`] with the [`Sessions::session`] filter, and [`Sessions::wrap`] the
 //! routes. Handlers return ordinary replies, not `(reply, session)` tuples: the wrap saves,
 //! touches or destroys the session as express-session's rules say and appends `Set-Cookie`
 //! once the reply is ready. The session is loaded the first time a filter asks for it, so
 //! routes that never do cost no store I/O. The cookie name comes from the
-//! [`SessionConfig`](session_core::SessionConfig) at run time. A store failure becomes an
+//! [`SessionConfig`] at run time. A store failure becomes an
 //! opaque `503`/`500` response (see [`Sessions::on_error`]).
 //!
 //! ```
