@@ -2,8 +2,11 @@
 //! its save ([`SessionConfigBuilder::serialize_requests`](crate::SessionConfigBuilder::serialize_requests)).
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
+    collections::{hash_map::Entry, HashMap},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
     time::Duration,
 };
 
@@ -16,6 +19,8 @@ use crate::{SessionError, SessionId};
 #[derive(Debug, Default)]
 pub(crate) struct SessionLocks {
     turns: Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>>,
+    /// How many entries `turns` has, readable without its lock.
+    entries: AtomicUsize,
 }
 
 /// A request's turn on its session; the next request's turn starts when this is dropped.
@@ -34,7 +39,13 @@ impl SessionLocks {
         id: &SessionId,
         wait: Duration,
     ) -> Result<Turn, SessionError> {
-        let mutex = self.table().entry(id.clone()).or_default().clone();
+        let mutex = match self.table().entry(id.clone()) {
+            Entry::Occupied(entry) => entry.get().clone(),
+            Entry::Vacant(entry) => {
+                self.entries.fetch_add(1, Ordering::Release);
+                entry.insert(Arc::default()).clone()
+            }
+        };
         // The turn exists before the wait, so an abandoned wait still cleans up its entry.
         let mut turn = Turn {
             guard: None,
@@ -53,11 +64,32 @@ impl SessionLocks {
         }
     }
 
+    /// A turn on session `id` if some request already holds or waits for one, else `None`.
+    /// When no session has a turn taken, the usual case, this costs one atomic load.
+    pub(crate) async fn turn_if_taken(
+        self: &Arc<Self>,
+        id: &SessionId,
+        wait: Duration,
+    ) -> Result<Option<Turn>, SessionError> {
+        if self.entries.load(Ordering::Acquire) == 0 || !self.table().contains_key(id) {
+            return Ok(None);
+        }
+        self.turn(id, wait).await.map(Some)
+    }
+
     fn table(&self) -> MutexGuard<'_, HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>> {
         // Every update is a single map operation, so a poisoned lock holds a consistent map.
         self.turns
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How many requests hold or wait for session `id`'s turn.
+    #[cfg(test)]
+    pub(crate) fn users(&self, id: &SessionId) -> usize {
+        self.table()
+            .get(id)
+            .map_or(0, |mutex| Arc::strong_count(mutex) - 1)
     }
 
     #[cfg(test)]
@@ -77,6 +109,7 @@ impl Drop for Turn {
             .is_some_and(|mutex| Arc::strong_count(mutex) == 1)
         {
             table.remove(&self.id);
+            self.locks.entries.fetch_sub(1, Ordering::Release);
         }
     }
 }

@@ -204,6 +204,12 @@ impl SessionManager {
         }
     }
 
+    /// How many saves of session `id` hold or wait for its turn.
+    #[cfg(test)]
+    pub(crate) fn save_turn_users(&self, id: &SessionId) -> usize {
+        self.inner.save_locks.users(id)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &SessionConfig {
         &self.inner.config

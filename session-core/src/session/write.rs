@@ -43,9 +43,10 @@ struct Plan {
     deadline: SystemTime,
 }
 
-/// Waits before the retry that follows the `merges`-th merge, once this process's other saves
-/// of the session already wait their turn (so only another process can be racing): a random
-/// time up to 2, 4, 8, ... milliseconds, at most [`MAX_BACKOFF_MS`].
+/// Waits before the retry that follows the `merges`-th conflict met while holding the
+/// session's save turn, when this process's other saves of the session wait behind it (so
+/// only another process can be racing): none after the first, then a random time up to 2, 4,
+/// 8, ... milliseconds, at most [`MAX_BACKOFF_MS`].
 async fn back_off(merges: u32) {
     if merges < 2 {
         return;
@@ -67,10 +68,11 @@ impl Session {
     /// when it has already expired.
     pub(crate) async fn persist(&self) -> Result<Persisted, SessionError> {
         let store: &dyn Store = &*self.manager().store;
-        // Taken after a first save found the record changed: from then on this process's
-        // other saves of the session wait, so this one merges at most once more.
-        let mut turn = None;
-        let (mut collisions, mut merges) = (0, 0);
+        // Taken after a first save found the record changed, or up front when other saves of
+        // the session already take turns: from then on this process's saves of the session
+        // go one at a time, so a conflict under the turn means another process is racing.
+        let mut turn = self.join_busy_saves().await?;
+        let (mut collisions, mut merges, mut merges_in_turn) = (0, 0, 0);
         loop {
             let plan = self.plan();
             if plan.deadline <= SystemTime::now() {
@@ -117,11 +119,31 @@ impl Session {
                     if turn.is_none() {
                         turn = Some(self.save_turn(&plan.id).await?);
                     } else {
-                        back_off(merges).await;
+                        // The first conflict in turn is the writes made while this save
+                        // waited for it; only the ones after that call for a pause.
+                        merges_in_turn += 1;
+                        back_off(merges_in_turn).await;
                     }
                 }
             }
         }
+    }
+
+    /// A turn among this process's saves of the session when some of them already take
+    /// turns (one found the record changed under it): joining them beats racing them and
+    /// colliding again. `None` otherwise, and for a session not stored yet.
+    async fn join_busy_saves(&self) -> Result<Option<crate::lock::Turn>, SessionError> {
+        let id = {
+            let state = self.state();
+            if state.version.is_none() {
+                return Ok(None);
+            }
+            state.id.clone()
+        };
+        self.manager()
+            .save_locks
+            .turn_if_taken(&id, crate::DEFAULT_SERIALIZE_WAIT)
+            .await
     }
 
     /// A turn among this process's saves of session `id`.

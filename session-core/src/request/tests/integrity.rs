@@ -173,6 +173,57 @@ async fn changes_to_different_keys_both_persist() {
     );
 }
 
+/// Saves racing for one session take turns once one of them found the record changed: a
+/// save that starts while another holds the turn (merging, about to write again) waits for it
+/// instead of reaching the store and changing the record under it once more. Without that, a
+/// steady stream of requests to one session kept the turn's holder merging, pausing and
+/// retrying while everyone queued behind it (`cargo xtask bench http`, returning visitor).
+#[tokio::test]
+async fn a_save_waits_for_the_turn_of_a_save_that_is_merging() {
+    let (manager, store) = pausing(config());
+    let cookie = first_visit(&manager).await;
+    let h = begin(&manager, &cookie);
+    let h_session = h.session().await.unwrap();
+    h_session.insert("h", 1).unwrap();
+    let id = h_session.id();
+    let a = begin(&manager, &cookie);
+    a.session().await.unwrap().insert("a", 1).unwrap();
+    a.finish().await.unwrap();
+    let x = begin(&manager, &cookie);
+    x.session().await.unwrap().insert("x", 1).unwrap();
+
+    let first = store.pause_next_for("save", &id);
+    let h_finishing = tokio::spawn(async move { h.finish().await });
+    first.reached().await;
+    let second = store.pause_next_for("save", &id);
+    first.open();
+    second.reached().await; // H met A's write, merged, and holds the turn for its next save
+    assert_eq!(manager.save_turn_users(&id), 1);
+    let third = store.pause_next_for("save", &id);
+    let x_finishing = tokio::spawn(async move { x.finish().await });
+    tokio::select! {
+        () = third.reached() => panic!("X's save reached the store while H held the turn"),
+        () = async {
+            while manager.save_turn_users(&id) < 2 {
+                tokio::task::yield_now().await;
+            }
+        } => {}
+    }
+    second.open();
+    third.open();
+    assert!(h_finishing.await.unwrap().unwrap().single().is_some());
+    assert!(x_finishing.await.unwrap().unwrap().single().is_some());
+    assert_eq!(
+        data_behind(&manager, &cookie).await,
+        Some(json!({"count": 0, "a": 1, "h": 1, "x": 1}))
+    );
+    assert_eq!(
+        manager.save_turn_users(&id),
+        0,
+        "no turn outlives its saves"
+    );
+}
+
 #[tokio::test]
 async fn the_same_key_is_the_last_writers_by_default() {
     let (manager, store) = pausing(config());
