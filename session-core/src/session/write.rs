@@ -133,6 +133,10 @@ impl Session {
     /// turns (one found the record changed under it): joining them beats racing them and
     /// colliding again. `None` otherwise, and for a session not stored yet.
     async fn join_busy_saves(&self) -> Result<Option<crate::lock::Turn>, SessionError> {
+        let locks = &self.manager().save_locks;
+        if !locks.any_taken() {
+            return Ok(None);
+        }
         let id = {
             let state = self.state();
             if state.version.is_none() {
@@ -140,8 +144,7 @@ impl Session {
             }
             state.id.clone()
         };
-        self.manager()
-            .save_locks
+        locks
             .turn_if_taken(&id, crate::DEFAULT_SERIALIZE_WAIT)
             .await
     }
