@@ -1,4 +1,4 @@
-//! In-process requests for a profiler: `bench-requests bare|new|returning [N]` sends `N`
+//! In-process requests for a profiler: `bench-requests bare|new|returning|cookie-new|cookie-returning [N]` sends `N`
 //! (default 10 000) `GET /` through the axum router, with no network, so that an instruction
 //! profile shows the session layer's own cost:
 //!
@@ -10,18 +10,21 @@
 //!
 //! `bare` is the router without sessions (the same body), `new` a request without a cookie
 //! (creates and stores a session), `returning` one with a valid cookie (loads, increments and
-//! saves it): the scenarios of `cargo xtask bench http`, minus the sockets.
+//! saves it): the scenarios of `cargo xtask bench http`, minus the sockets. The `cookie-`
+//! scenarios are the same in cookie mode (`CookieFormat::Encrypted`, no store), as the
+//! `-ours-cookie` servers run.
 
 use std::{process::ExitCode, time::Duration};
 
 use axum::{body::Body, http::Request, routing::get, Router};
 use example_common::routes;
 use session_axum::{Session, SessionError, SessionLayer};
-use session_core::{MemoryStore, SessionConfig, SessionManager};
+use session_core::{CookieFormat, MemoryStore, SessionConfig, SessionManager};
 use tower::ServiceExt;
 
 const DEFAULT_REQUESTS: usize = 10_000;
-const USAGE: &str = "usage: bench-requests bare|new|returning [N]";
+const USAGE: &str = "usage: bench-requests bare|new|returning|cookie-new|cookie-returning [N]";
+const SCENARIOS: [&str; 5] = ["bare", "new", "returning", "cookie-new", "cookie-returning"];
 
 /// The cookie `bench-server`'s servers set: signed, with a 30-minute `Max-Age`.
 const SECRET: &str = "bench secret, at least thirty-two bytes long";
@@ -47,7 +50,7 @@ fn main() -> ExitCode {
         [scenario, n] => (scenario.as_str(), n.parse().map_err(|_| ())),
         _ => ("", Err(())),
     };
-    let (Ok(count), true) = (count, ["bare", "new", "returning"].contains(&scenario)) else {
+    let (Ok(count), true) = (count, SCENARIOS.contains(&scenario)) else {
         eprintln!("{USAGE}");
         return ExitCode::FAILURE;
     };
@@ -60,12 +63,14 @@ fn main() -> ExitCode {
         .max_age(Some(SESSION_TTL))
         .build()
         .expect("a valid configuration");
+    let manager = if scenario.starts_with("cookie-") {
+        SessionManager::in_cookie(CookieFormat::Encrypted, config).expect("cookie mode")
+    } else {
+        SessionManager::new(MemoryStore::new(), config)
+    };
     let sessions = Router::new()
         .route("/", get(visit))
-        .layer(SessionLayer::new(SessionManager::new(
-            MemoryStore::new(),
-            config,
-        )));
+        .layer(SessionLayer::new(manager));
     let bare: Router = Router::new().route("/", get(|| async { "count=0" }));
     runtime.block_on(async {
         let first = sessions
@@ -73,7 +78,7 @@ fn main() -> ExitCode {
             .oneshot(request(None))
             .await
             .expect("response");
-        let cookie = first.headers()["set-cookie"]
+        let cookie_pair = first.headers()["set-cookie"]
             .to_str()
             .expect("ASCII")
             .split(';')
@@ -81,7 +86,8 @@ fn main() -> ExitCode {
             .expect("name=value")
             .to_owned();
         let app = if scenario == "bare" { &bare } else { &sessions };
-        let cookie = (scenario != "new").then_some(cookie.as_str());
+        let cookie = !scenario.ends_with("new");
+        let cookie = cookie.then_some(cookie_pair.as_str());
         for _ in 0..count {
             let response = app
                 .clone()
