@@ -1,5 +1,6 @@
 //! Where a scenario's sessions live: the memory store, or the Redis store on the Redis of
-//! `REDIS_URL` under a key prefix of the scenario's own, deleted when the scenario ends.
+//! `REDIS_URL` (or on a Redis the caller names: a Redis Cluster, a Sentinel set-up) under a key
+//! prefix of the scenario's own, deleted when the scenario ends.
 
 use std::{
     io::Write as _,
@@ -10,7 +11,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use fred::prelude::{Client, ClientLike, Config, KeysInterface};
+use fred::prelude::{Client, ClientLike, Config, KeysInterface, Server};
 use session_core::{MemoryStore, Store};
 use session_redis::RedisStore;
 
@@ -21,6 +22,11 @@ pub enum Backend {
     Memory,
     /// [`RedisStore`] on `REDIS_URL`.
     Redis,
+    /// [`RedisStore`] on the given URL (`redis://`, `redis-cluster://`, `redis-sentinel://`):
+    /// session-redis runs the [`integrity`](crate::integrity) scenarios on its private Redis
+    /// Cluster and Sentinel set-ups this way. One adapter is enough there: adapters never know
+    /// the store.
+    RedisAt(&'static str),
 }
 
 /// A store for one scenario; a Redis one deletes its keys when dropped, even after a panic.
@@ -55,20 +61,23 @@ impl Backend {
                 store: Arc::new(MemoryStore::new()),
                 cleanup: None,
             }),
-            Self::Redis => {
-                let url = redis_url(scenario)?;
-                let tag = unique_tag(scenario);
-                let store = RedisStore::builder(url.as_str())
-                    .prefix(format!("test:scenarios:{tag}:sess:"))
-                    .connect_wait(Duration::from_secs(2))
-                    .build()
-                    .expect("a Redis store for REDIS_URL");
-                Some(BackendStore {
-                    store: Arc::new(store),
-                    cleanup: Some(Cleanup { url, tag }),
-                })
-            }
+            Self::Redis => Some(redis_store(redis_url(scenario)?, scenario)),
+            Self::RedisAt(url) => Some(redis_store(url.to_owned(), scenario)),
         }
+    }
+}
+
+/// A Redis store on `url` under a prefix of `scenario`'s own, deleted when dropped.
+fn redis_store(url: String, scenario: &str) -> BackendStore {
+    let tag = unique_tag(scenario);
+    let store = RedisStore::builder(url.as_str())
+        .prefix(format!("test:scenarios:{tag}:sess:"))
+        .connect_wait(Duration::from_secs(2))
+        .build()
+        .expect("a Redis store for the scenario's URL");
+    BackendStore {
+        store: Arc::new(store),
+        cleanup: Some(Cleanup { url, tag }),
     }
 }
 
@@ -123,7 +132,8 @@ impl Drop for BackendStore {
     }
 }
 
-/// Deletes every key containing `tag` with SCAN + DEL (never FLUSH).
+/// Deletes every key containing `tag` with SCAN + DEL (never FLUSH); on a Redis Cluster, SCAN
+/// on every master, since each holds only its own slots.
 async fn delete_tagged(url: &str, tag: &str) {
     let Ok(config) = Config::from_url(url) else {
         return;
@@ -133,21 +143,45 @@ async fn delete_tagged(url: &str, tag: &str) {
     if !matches!(connected, Ok(Ok(_))) {
         return;
     }
+    let pattern = format!("*{tag}*");
+    if client.is_clustered() {
+        // The client keeps a connection to every master and to nothing else.
+        for master in client.active_connections() {
+            delete_matching(&client, Some(master), &pattern).await;
+        }
+    } else {
+        delete_matching(&client, None, &pattern).await;
+    }
+    let _ = client.quit().await;
+}
+
+/// Deletes the keys that match `pattern` on `node` (a cluster's master) or on the server.
+async fn delete_matching(client: &Client, node: Option<Server>, pattern: &str) {
     let mut cursor = "0".to_owned();
     loop {
-        let page: Result<(String, Vec<String>), _> = client
-            .scan_page(cursor, format!("*{tag}*"), Some(1000), None)
-            .await;
+        let page: Result<(String, Vec<String>), _> = match &node {
+            Some(node) => {
+                client
+                    .with_cluster_node(node.clone())
+                    .scan_page(cursor, pattern.to_owned(), Some(1000), None)
+                    .await
+            }
+            None => {
+                client
+                    .scan_page(cursor, pattern.to_owned(), Some(1000), None)
+                    .await
+            }
+        };
         let Ok((next, keys)) = page else {
             break;
         };
-        if !keys.is_empty() {
-            let _: Result<i64, _> = client.del(keys).await;
+        // One key per DEL: on a cluster, the keys of one page hash to different slots.
+        for key in keys {
+            let _: Result<i64, _> = client.del(key).await;
         }
         if next == "0" {
             break;
         }
         cursor = next;
     }
-    let _ = client.quit().await;
 }

@@ -13,7 +13,8 @@ use crate::support::{wait_until_recovered, PrivateRedis};
 const SECRET: &str = "http test secret of at least thirty-two bytes";
 const TIMEOUT: Duration = Duration::from_millis(400);
 
-fn serve(store: RedisStore) -> TestServer {
+/// The axum reference app over `store`, on a free port.
+pub(crate) fn serve(store: RedisStore) -> TestServer {
     let config = SessionConfig::builder()
         .secret(SECRET)
         .max_age(Some(Duration::from_secs(1800)))
@@ -38,7 +39,7 @@ fn fault_store(redis: &PrivateRedis) -> RedisStore {
 }
 
 /// The unsigned id in a `s%3A<id>.<mac>` cookie value.
-fn id_of(cookie: &str) -> String {
+pub(crate) fn id_of(cookie: &str) -> String {
     let signed = cookie.strip_prefix("s%3A").expect("signed cookie");
     signed
         .rsplit_once('.')

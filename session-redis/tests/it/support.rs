@@ -23,7 +23,7 @@ fn required() -> bool {
 
 /// Says on the terminal (past the test harness's capture) that `test` is skipped, or fails
 /// when services are required.
-fn skip(test: &str, reason: &str) {
+pub(crate) fn skip(test: &str, reason: &str) {
     assert!(
         !required(),
         "{test}: {reason}, and SESSION_REQUIRE_SERVICES=1 forbids skipping"
@@ -230,26 +230,7 @@ impl PrivateRedis {
 
     /// Sends one command on a fresh connection and returns the raw reply.
     pub(crate) fn command(&self, args: &[&str]) -> String {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        let mut request = format!("*{}\r\n", args.len());
-        for arg in args {
-            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-        }
-        stream.write_all(request.as_bytes()).expect("send");
-        let mut reply = Vec::new();
-        let mut buf = [0u8; 8192];
-        // Enough for the short replies these tests read: stop once a full reply arrived.
-        loop {
-            let n = stream.read(&mut buf).expect("read");
-            reply.extend_from_slice(&buf[..n]);
-            if n == 0 || reply_complete(&reply) {
-                break;
-            }
-        }
-        String::from_utf8_lossy(&reply).into_owned()
+        command_on(self.port, args)
     }
 
     /// How many times the server ran `command` since the last `CONFIG RESETSTAT`.
@@ -277,7 +258,7 @@ impl PrivateRedis {
 
 /// A free port that no other test of this process was given: a private server's port stays
 /// reserved while it is down between a kill and a restart.
-fn unique_free_port() -> u16 {
+pub(crate) fn unique_free_port() -> u16 {
     static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
     let mut given = GIVEN
         .lock()
@@ -292,6 +273,31 @@ fn unique_free_port() -> u16 {
             return port;
         }
     }
+}
+
+/// Sends one command to the server on `port` (127.0.0.1) on a fresh connection and returns
+/// the raw reply.
+pub(crate) fn command_on(port: u16, args: &[&str]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut request = format!("*{}\r\n", args.len());
+    for arg in args {
+        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 8192];
+    // Enough for the short replies these tests read: stop once a full reply arrived.
+    loop {
+        let n = stream.read(&mut buf).expect("read");
+        reply.extend_from_slice(&buf[..n]);
+        if n == 0 || reply_complete(&reply) {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&reply).into_owned()
 }
 
 fn reply_complete(reply: &[u8]) -> bool {
