@@ -72,6 +72,8 @@ const TRANSIENT_REPLIES: &[&str] = &[
     "READONLY",
     "TRYAGAIN",
     "CLUSTERDOWN",
+    // `min-replicas-to-write`: the master refuses writes while its replicas lag.
+    "NOREPLICAS",
 ];
 
 /// What fred reports, as `ErrorKind::Unknown`, when it has no usable connection for a command.
@@ -126,6 +128,10 @@ mod tests {
             ClientError::new(
                 ErrorKind::Unknown,
                 "READONLY You can't write against a replica.",
+            ),
+            ClientError::new(
+                ErrorKind::Unknown,
+                "NOREPLICAS Not enough good replicas to write.",
             ),
         ];
         for error in unavailable {

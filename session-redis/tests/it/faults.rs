@@ -203,3 +203,56 @@ async fn a_slow_redis_gives_timeouts_then_service_resumes() {
     assert!(n == 1 || n == 2, "{n}");
     works(&store).await;
 }
+
+/// A master that refuses writes while its replicas lag (`min-replicas-to-write`, the bound on
+/// lost writes the README recommends instead of `WAIT`) makes every write an outage error
+/// (`503`), never a `500`; reads go on, and writes resume once the setting is lifted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_refused_for_lack_of_replicas_are_an_outage() {
+    let Some(redis) = PrivateRedis::start("writes_refused_for_lack_of_replicas_are_an_outage")
+    else {
+        return;
+    };
+    let store = fault_store(&redis);
+    wait_until_recovered(&store, Duration::from_secs(10)).await;
+    let id = new_id();
+    let version = create(&store, &id, &record(1), in_an_hour(), None).await;
+    let config = |value: &str| {
+        let reply = redis.command(&["CONFIG", "SET", "min-replicas-to-write", value]);
+        assert!(reply.starts_with("+OK"), "{reply}");
+    };
+    config("1");
+    let changed = record(2);
+    let write = || Write::new(&changed, in_an_hour());
+    let refused = [
+        within(LIMIT, store.save(&id, write(), &version))
+            .await
+            .map(drop),
+        within(
+            LIMIT,
+            store.save(&id, write().owned_by(Some("ann")), &version),
+        )
+        .await
+        .map(drop),
+        within(LIMIT, store.create(&new_id(), write()))
+            .await
+            .map(drop),
+        within(LIMIT, store.delete(&id)).await,
+    ];
+    for (n, result) in refused.into_iter().enumerate() {
+        let error = result.expect_err("a write without replicas");
+        assert!(error.is_unavailable(), "write #{n}: {error:?}");
+    }
+    let read = store
+        .load(&id)
+        .await
+        .expect("reads go on")
+        .expect("present");
+    assert_eq!(read.record.data["n"], 1);
+    config("0");
+    let saved = store.save(&id, write(), &version).await.expect("save");
+    assert!(
+        matches!(saved, session_core::Saved::Written(_)),
+        "{saved:?}"
+    );
+}
