@@ -11,10 +11,11 @@
 use std::{
     future::Future,
     sync::Arc,
-    time::{Instant, SystemTime},
+    time::{Duration, Instant, SystemTime},
 };
 
 use async_trait::async_trait;
+use metrics::{Key, Label, Level, Metadata};
 use tracing::{field, Instrument};
 
 use crate::{Created, Lifetimes, Loaded, Saved, SessionId, Store, StoreError, Version, Write};
@@ -23,12 +24,108 @@ use crate::{Created, Lifetimes, Loaded, Saved, SessionId, Store, StoreError, Ver
 pub(crate) struct Observed {
     inner: Arc<dyn Store>,
     name: &'static str,
+    keys: Keys,
+}
+
+/// Every operation and the outcomes its calls can have, `error` included.
+const OUTCOMES: [(&str, &[&str]); 6] = [
+    ("load", &["found", "missing", "error"]),
+    ("create", &["written", "id_taken", "error"]),
+    ("save", &["written", "changed", "gone", "error"]),
+    ("touch", &["touched", "missing", "error"]),
+    ("delete", &["deleted", "error"]),
+    ("sessions_of", &["listed", "error"]),
+];
+
+/// What the `metrics!` macros would say of these metrics.
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// The `metrics` keys of one store's calls, built once: a call looks its keys up and hands
+/// them to whatever recorder is installed at that moment, instead of building and hashing
+/// three labelled keys on every call (about a thousand instructions each time, recorder or
+/// not).
+struct Keys {
+    /// `session_store_calls_total` by operation and outcome.
+    calls: Vec<(&'static str, &'static str, Key)>,
+    /// `session_store_duration_seconds` by operation.
+    durations: Vec<(&'static str, Key)>,
+}
+
+impl Keys {
+    fn new(store: &'static str) -> Self {
+        let label = Label::from_static_parts;
+        let calls = OUTCOMES
+            .iter()
+            .flat_map(|(op, outcomes)| outcomes.iter().map(move |outcome| (*op, *outcome)))
+            .map(|(op, outcome)| {
+                let labels = vec![
+                    label("store", store),
+                    label("op", op),
+                    label("outcome", outcome),
+                ];
+                (
+                    op,
+                    outcome,
+                    Key::from_parts("session_store_calls_total", labels),
+                )
+            })
+            .collect();
+        let durations = OUTCOMES
+            .iter()
+            .map(|(op, _)| {
+                let labels = vec![label("store", store), label("op", op)];
+                (
+                    *op,
+                    Key::from_parts("session_store_duration_seconds", labels),
+                )
+            })
+            .collect();
+        Self { calls, durations }
+    }
+
+    fn call(&self, op: &str, outcome: &str) -> Option<&Key> {
+        self.calls
+            .iter()
+            .find(|(o, out, _)| *o == op && *out == outcome)
+            .map(|(_, _, key)| key)
+    }
+
+    fn duration(&self, op: &str) -> Option<&Key> {
+        self.durations
+            .iter()
+            .find(|(o, _)| *o == op)
+            .map(|(_, key)| key)
+    }
 }
 
 impl Observed {
     pub(crate) fn new(inner: Arc<dyn Store>) -> Self {
         let name = inner.name();
-        Self { inner, name }
+        Self {
+            inner,
+            name,
+            keys: Keys::new(name),
+        }
+    }
+
+    /// Counts a call and records its duration with the recorder installed now, if any.
+    fn measure(&self, op: &'static str, outcome: &'static str, elapsed: Duration) {
+        let (name, seconds) = (self.name, elapsed.as_secs_f64());
+        let calls = match self.keys.call(op, outcome) {
+            Some(key) => metrics::with_recorder(|r| r.register_counter(key, &METADATA)),
+            None => metrics::counter!(
+                "session_store_calls_total", "store" => name, "op" => op, "outcome" => outcome
+            ),
+        };
+        calls.increment(1);
+        let durations = match self.keys.duration(op) {
+            Some(key) => metrics::with_recorder(|r| r.register_histogram(key, &METADATA)),
+            None => metrics::histogram!(
+                "session_store_duration_seconds", "store" => name, "op" => op
+            ),
+        };
+        durations.record(seconds);
     }
 
     async fn observe<T>(
@@ -46,7 +143,8 @@ impl Observed {
             outcome = field::Empty,
             elapsed_us = field::Empty,
         );
-        if let Some(id) = id {
+        let enabled = !span.is_disabled();
+        if let (true, Some(id)) = (enabled, id) {
             span.record("id", field::display(id.redacted()));
         }
         let started = Instant::now();
@@ -61,15 +159,14 @@ impl Observed {
                 "error"
             }
         };
-        span.record("outcome", outcome);
-        span.record(
-            "elapsed_us",
-            u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        );
-        metrics::counter!("session_store_calls_total", "store" => self.name, "op" => op, "outcome" => outcome)
-            .increment(1);
-        metrics::histogram!("session_store_duration_seconds", "store" => self.name, "op" => op)
-            .record(elapsed.as_secs_f64());
+        if enabled {
+            span.record("outcome", outcome);
+            span.record(
+                "elapsed_us",
+                u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            );
+        }
+        self.measure(op, outcome, elapsed);
         result
     }
 }
