@@ -16,19 +16,10 @@ import crypto from "node:crypto";
 import cookieSession from "cookie-session";
 import express from "express";
 
+import { counterRoutes, envReader, text } from "./reference.js";
+
 const NAME = "interop-express-cookie";
-
-function fail(message) {
-  console.error(`${NAME}: ${message}`);
-  process.exit(1);
-}
-
-function integer(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw.trim())) fail(`${name}=${JSON.stringify(raw)} is invalid: expected a number`);
-  return Number(raw.trim());
-}
+const { fail, integer } = envReader(NAME);
 
 const host = process.env.HOST || "127.0.0.1";
 const port = integer("PORT", 3000);
@@ -43,37 +34,13 @@ const REMEMBER_MS = 30 * 24 * 3600 * 1000;
 
 const app = express();
 
-const text = (res, status, body) => res.status(status).type("text/plain").send(body);
-
 // Mounted before the session middleware: it never touches the session.
 app.get("/health", (req, res) => text(res, 200, "ok"));
 
 // `sameSite: "lax"` as the Rust side writes by default; `httpOnly` is cookie-session's default.
 app.use(cookieSession({ name, keys, maxAge, sameSite: "lax" }));
 
-app.get("/", (req, res) => {
-  req.session.count = req.session.count == null ? 0 : req.session.count + 1;
-  text(res, 200, `count=${req.session.count}`);
-});
-
-// A counter's name, as the Rust reference app accepts it.
-const counterKey = (key) =>
-  typeof key === "string" && /^[A-Za-z0-9_-]{1,32}$/.test(key) && !["user", "remember"].includes(key)
-    ? key
-    : null;
-
-app.get("/peek", (req, res) => {
-  const key = req.query.key === undefined ? "count" : counterKey(req.query.key);
-  if (key === null) return text(res, 400, "invalid key");
-  text(res, 200, `${key}=${req.session[key] ?? "none"}`);
-});
-
-app.get("/bump", (req, res) => {
-  const key = counterKey(req.query.key);
-  if (key === null) return text(res, 400, "invalid key");
-  req.session[key] = (req.session[key] ?? 0) + 1;
-  text(res, 200, `${key}=${req.session[key]}`);
-});
+counterRoutes(app);
 
 // cookie-session's login: a new session object replaces the old one.
 app.get("/login", (req, res) => {

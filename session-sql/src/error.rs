@@ -59,6 +59,27 @@ pub enum BuildError {
     NoRuntime(#[source] tokio::runtime::TryCurrentError),
 }
 
+impl BuildError {
+    /// The checks both builders make of the settings they share: a call timeout, a pool size
+    /// and an optional prune interval, none of them zero.
+    pub(crate) fn check_limits(
+        timeout: Duration,
+        max_connections: u32,
+        prune_interval: Option<Duration>,
+    ) -> Result<(), Self> {
+        if timeout.is_zero() {
+            return Err(Self::ZeroTimeout);
+        }
+        if max_connections == 0 {
+            return Err(Self::ZeroConnections);
+        }
+        if prune_interval.is_some_and(|interval| interval.is_zero()) {
+            return Err(Self::ZeroPruneInterval);
+        }
+        Ok(())
+    }
+}
+
 /// The pool could not hand out a connection within the acquire timeout while it had room for
 /// more: no new connection could be made. Kept as the source of [`StoreError::Unavailable`].
 #[derive(Debug, thiserror::Error)]

@@ -180,18 +180,7 @@ impl PostgresStoreBuilder {
     /// service resumes by itself once the server answers. Must be called inside a tokio
     /// runtime.
     pub fn build(self) -> Result<PostgresStore, BuildError> {
-        if self.timeout.is_zero() {
-            return Err(BuildError::ZeroTimeout);
-        }
-        if self.max_connections == 0 {
-            return Err(BuildError::ZeroConnections);
-        }
-        if self
-            .prune_interval
-            .is_some_and(|interval| interval.is_zero())
-        {
-            return Err(BuildError::ZeroPruneInterval);
-        }
+        BuildError::check_limits(self.timeout, self.max_connections, self.prune_interval)?;
         if let Some(zone) = &self.time_zone {
             check("time zone", zone)?;
         }

@@ -117,18 +117,7 @@ impl SqliteStoreBuilder {
     /// Builds the store. Never opens the file: that happens on the first call. Must be called
     /// inside a tokio runtime.
     pub fn build(self) -> Result<SqliteStore, BuildError> {
-        if self.timeout.is_zero() {
-            return Err(BuildError::ZeroTimeout);
-        }
-        if self.max_connections == 0 {
-            return Err(BuildError::ZeroConnections);
-        }
-        if self
-            .prune_interval
-            .is_some_and(|interval| interval.is_zero())
-        {
-            return Err(BuildError::ZeroPruneInterval);
-        }
+        BuildError::check_limits(self.timeout, self.max_connections, self.prune_interval)?;
         let tables = Tables::new(None, &self.table, self.owner_table.as_deref())?;
         tokio::runtime::Handle::try_current().map_err(BuildError::NoRuntime)?;
         let (pool, path, memory) = match self.source {
