@@ -251,9 +251,12 @@ impl Store for MemoryStore {
     ) -> Result<Saved, StoreError> {
         let (json, version) = self.prepare(id, &write)?;
         // A session only ever moves from the visitors' tier to the users' one (inside the
-        // visitors' compute, detaching the old entry): so looking twice finds any session
-        // that exists.
-        for _ in 0..2 {
+        // visitors' compute, detaching the old entry): a second look, once any such move
+        // has finished, finds any session that exists.
+        for look in 0..2 {
+            if look == 1 {
+                self.visitors.settle(id).await;
+            }
             let Some((tier, entry)) = self.live(id).await else {
                 continue;
             };
@@ -291,10 +294,12 @@ impl Store for MemoryStore {
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        // Visitors first: their removal waits for a move to the users' tier under way, and
+        // a move that starts after it finds nothing to move; the users' tier is then final.
+        self.visitors.remove(id).await;
         if self.has_users.load(Ordering::SeqCst) {
             self.users.remove(id).await;
         }
-        self.visitors.remove(id).await;
         Ok(())
     }
 
@@ -473,6 +478,83 @@ mod tests {
         let saved = store.save(&id, Write::new(&record, later), &version).await;
         assert_eq!(saved.unwrap(), Saved::Gone);
         assert!(store.load(&id).await.unwrap().is_none());
+    }
+
+    /// A visitor's session, its move to the users' tier paused half-way (old entry detached,
+    /// new one not yet written), and a logout meanwhile.
+    async fn a_move_paused_half_way() -> (MemoryStore, SessionId, tier::MoveGate, Version) {
+        let store = MemoryStore::new();
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let (id, record) = (SessionId::random().unwrap(), sized(10));
+        let Created::Written(version) =
+            store.create(&id, Write::new(&record, later)).await.unwrap()
+        else {
+            panic!("created");
+        };
+        let gate = tier::MoveGate::default();
+        *store.visitors.move_gate.lock().unwrap() = Some(gate.clone());
+        (store, id, gate, version)
+    }
+
+    /// Runs the other tasks until they finish or wait (a current-thread runtime).
+    async fn let_others_run() {
+        for _ in 0..64 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_delete_during_a_move_to_the_users_tier_is_never_undone() {
+        let (store, id, gate, version) = a_move_paused_half_way().await;
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let moving = tokio::spawn({
+            let (store, id, record) = (store.clone(), id.clone(), sized(20));
+            async move {
+                let write = Write::new(&record, later).owned_by(Some("ann"));
+                store.save(&id, write, &version).await
+            }
+        });
+        gate.reached.notified().await;
+        let deleting = tokio::spawn({
+            let (store, id) = (store.clone(), id.clone());
+            async move { store.delete(&id).await }
+        });
+        let_others_run().await;
+        gate.open.notify_one();
+        moving.await.unwrap().unwrap();
+        deleting.await.unwrap().unwrap();
+        assert!(
+            store.load(&id).await.unwrap().is_none(),
+            "the session is back after its delete returned"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_save_during_a_move_to_the_users_tier_finds_the_moved_session() {
+        let (store, id, gate, version) = a_move_paused_half_way().await;
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let moving = tokio::spawn({
+            let (store, id, record) = (store.clone(), id.clone(), sized(20));
+            async move {
+                let write = Write::new(&record, later).owned_by(Some("ann"));
+                store.save(&id, write, &version).await
+            }
+        });
+        gate.reached.notified().await;
+        let saving = tokio::spawn({
+            let (store, id, record) = (store.clone(), id.clone(), sized(30));
+            async move { store.save(&id, Write::new(&record, later), &version).await }
+        });
+        let_others_run().await;
+        gate.open.notify_one();
+        let Saved::Written(moved) = moving.await.unwrap().unwrap() else {
+            panic!("the move is written");
+        };
+        let saved = saving.await.unwrap().unwrap();
+        let Saved::Changed(current) = saved else {
+            panic!("a save of a live session must see it changed, not gone: {saved:?}");
+        };
+        assert_eq!(current.version, moved);
     }
 
     #[tokio::test]

@@ -18,6 +18,18 @@ pub(super) struct Tier {
     /// signature verified (or from our own generator), so a client cannot pick colliding keys.
     cache: Cache<Key, Entry, foldhash::fast::RandomState>,
     max_bytes: Option<u64>,
+    /// Tests only: holds the next move out of this tier after it detached the old entry and
+    /// before it wrote the new one, until the test lets it go.
+    #[cfg(test)]
+    pub(super) move_gate: std::sync::Arc<std::sync::Mutex<Option<MoveGate>>>,
+}
+
+/// A paused move (tests only): `reached` is notified when a move stops, `open` lets it go.
+#[cfg(test)]
+#[derive(Default, Clone)]
+pub(super) struct MoveGate {
+    pub(super) reached: std::sync::Arc<tokio::sync::Notify>,
+    pub(super) open: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Tier {
@@ -39,6 +51,8 @@ impl Tier {
         Self {
             cache: builder.build_with_hasher(foldhash::fast::RandomState::default()),
             max_bytes,
+            #[cfg(test)]
+            move_gate: std::sync::Arc::default(),
         }
     }
 
@@ -113,6 +127,8 @@ impl Tier {
     ) -> Option<Result<Saved, StoreError>> {
         let written = entry.version();
         let mut found = None;
+        #[cfg(test)]
+        let gate = self.move_gate.lock().expect("gate").take();
         self.cache
             .entry(Key::of(id))
             .and_compute_with(|current| {
@@ -136,6 +152,11 @@ impl Tier {
                         (false, _) => Op::Nop,
                         (true, None) => Op::Put(entry),
                         (true, Some(tier)) => {
+                            #[cfg(test)]
+                            if let Some(gate) = gate {
+                                gate.reached.notify_one();
+                                gate.open.notified().await;
+                            }
                             tier.cache.insert(Key::of(id), entry).await;
                             Op::Remove
                         }
@@ -146,11 +167,33 @@ impl Tier {
         found
     }
 
-    /// Removes the entry of `id`, detached so that a write holding it finds it gone.
+    /// Removes the entry of `id`, detached so that a write holding it finds it gone. A
+    /// compute rather than moka's `remove`, which does not wait for one: a move out of this
+    /// tier under way (`save_over` with `move_to`) finishes first, so the caller can then
+    /// remove the moved entry from the other tier.
     pub(super) async fn remove(&self, id: &SessionId) {
-        if let Some(entry) = self.cache.remove(id.as_str().as_bytes()).await {
-            entry.detach();
-        }
+        self.cache
+            .entry(Key::of(id))
+            .and_compute_with(|current| {
+                let op = match current {
+                    Some(current) => {
+                        current.into_value().detach();
+                        Op::Remove
+                    }
+                    None => Op::Nop,
+                };
+                std::future::ready(op)
+            })
+            .await;
+    }
+
+    /// Waits until no compute on `id` is under way (a move out of this tier, say), so that
+    /// a look after it finds the entry where it now is.
+    pub(super) async fn settle(&self, id: &SessionId) {
+        self.cache
+            .entry(Key::of(id))
+            .and_compute_with(|_| std::future::ready(Op::Nop))
+            .await;
     }
 
     /// Has moka take an entry's new deadline (`expire_after_read`). If the entry was deleted
