@@ -36,11 +36,12 @@ pub(crate) enum Connection {
 }
 
 impl Connection {
-    /// The client for the next call (a pool's next one, round robin).
+    /// The client for the next call: a pool's next connected one (round robin), or its next
+    /// one when none is connected.
     fn client(&self) -> &Client {
         match self {
             Self::Client(client) => client,
-            Self::Pool(pool) => pool.next(),
+            Self::Pool(pool) => pool.next_connected(),
         }
     }
 }
@@ -234,23 +235,21 @@ impl RedisStore {
     {
         let inner = &*self.inner;
         let started = Instant::now();
-        self.wait_for_connection(started).await?;
+        let client = self.connected_client(started).await?;
         let options = Options {
             timeout: Some(inner.timeout),
             max_attempts: Some(1),
             ..Options::default()
         };
         let remaining = inner.timeout.saturating_sub(started.elapsed());
-        match tokio::time::timeout(
-            remaining,
-            command(inner.connection.client().clone(), options),
-        )
-        .await
-        {
+        // The error is classified by the client that sent the command: on a pool, another
+        // client's state says nothing about this one.
+        let sender = client.clone();
+        match tokio::time::timeout(remaining, command(client, options)).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) if !self.is_connected() => Err(self.not_connected(Some(error))),
+            Ok(Err(error)) if !sender.is_connected() => Err(self.not_connected(Some(error))),
             Ok(Err(error)) => Err(error::map(error, inner.timeout)),
-            Err(_) if !self.is_connected() => Err(self.not_connected(None)),
+            Err(_) if !sender.is_connected() => Err(self.not_connected(None)),
             Err(_) => Err(StoreError::Timeout(inner.timeout)),
         }
     }
@@ -282,14 +281,18 @@ impl RedisStore {
         Ok((Bytes::from(json), version))
     }
 
-    async fn wait_for_connection(&self, started: Instant) -> Result<(), StoreError> {
-        while !self.is_connected() {
+    /// A connected client to send one call on, waiting at most the connect wait for one.
+    async fn connected_client(&self, started: Instant) -> Result<Client, StoreError> {
+        loop {
+            let client = self.inner.connection.client();
+            if client.is_connected() {
+                return Ok(client.clone());
+            }
             if started.elapsed() >= self.inner.connect_wait {
                 return Err(self.not_connected(None));
             }
             tokio::time::sleep(CONNECT_POLL).await;
         }
-        Ok(())
     }
 
     fn not_connected(&self, error: Option<ClientError>) -> StoreError {

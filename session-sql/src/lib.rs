@@ -8,7 +8,7 @@
 //! | value | the session JSON of [`Record::to_json`](session_core::Record::to_json), verbatim | the same |
 //! | expiry | `expire = to_timestamp(ceil(expires / 1 s))`, computed in SQL; rows with `expire >= now` only | milliseconds; rows with `expire > now` only |
 //! | version of a record | SHA-256 of the stored `sess` text, computed by PostgreSQL | a random 64-bit number per write |
-//! | round trips | one statement per load, create, save, touch, delete, and per read-only request's load + touch | one statement, or one `BEGIN IMMEDIATE` transaction when a user's listing moves too |
+//! | round trips | one statement per load, create, save, touch, delete, and per read-only request's load + touch | one statement; a save, and a create or touch that moves a user's listing, one `BEGIN IMMEDIATE` transaction |
 //! | each user's sessions | table `session_owner(owner, sid, expire)`, ours alone, written in the same statement | the same, in the same transaction |
 //! | pruning | [`delete_expired`](PostgresStore::delete_expired), or a task every [`prune_interval`](PostgresStoreBuilder::prune_interval) (off by default) | the same |
 //!
@@ -83,7 +83,9 @@ let manager = SessionManager::new(store, config);
 
 Building a store never waits for the database: an app starts while PostgreSQL is down.
 Every call is bounded by the timeout (2 s by default); PostgreSQL's `statement_timeout` on
-the store's connections is 90 % of it, so the server gives up first. A database that cannot
+the store's connections is 90 % of it, so a statement stuck on the server is cancelled
+there (the bound also covers the wait for a connection, so a call that timed out may still
+have written; the conditional save keeps that safe). A database that cannot
 be reached gives [`StoreError::Unavailable`](session_core::StoreError::Unavailable), a slow
 one or an exhausted pool [`StoreError::Timeout`](session_core::StoreError::Timeout); adapters answer
 both with `503`, never with a silent new session. Connections are remade on demand, so

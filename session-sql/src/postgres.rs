@@ -313,7 +313,7 @@ impl Store for PostgresStore {
     /// pruned is replaced, a live one is left alone), listing the owner in the same statement.
     async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
         let inner = &*self.inner;
-        let json = write.record.to_json()?;
+        let json = write.json()?;
         let digest: Option<Vec<u8>> = inner
             .call(
                 sqlx::query_scalar(&inner.sql.create)
@@ -340,7 +340,7 @@ impl Store for PostgresStore {
         expected: &Version,
     ) -> Result<Saved, StoreError> {
         let inner = &*self.inner;
-        let json = write.record.to_json()?;
+        let json = write.json()?;
         let row = inner
             .call(
                 sqlx::query(&inner.sql.save)

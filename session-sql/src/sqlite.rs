@@ -35,8 +35,8 @@ use sql::Statements;
 ///   timeout equal to the call timeout, so concurrent writers queue instead of failing.
 /// - `:memory:` is one in-memory database that every connection of the pool sees; it lives
 ///   as long as the store.
-/// - A save is one conditional `UPDATE`; when a user's listing moves too, the statements run
-///   in one `BEGIN IMMEDIATE` transaction.
+/// - A save is one `BEGIN IMMEDIATE` transaction: the conditional `UPDATE`, the current row
+///   when it did not apply, and the user's listing when it moves.
 ///
 /// Cheap to clone: clones share one pool. See the [crate docs](crate) for an example.
 #[derive(Clone)]
@@ -262,7 +262,7 @@ impl Store for SqliteStore {
 
     async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
         let inner = &self.inner;
-        let (json, n) = (write.record.to_json()?, new_version()?);
+        let (json, n) = (write.json()?.into_owned(), new_version()?);
         let (expires_at, now) = (unix_ms(write.expires_at), unix_ms(SystemTime::now()));
         let written = match write.owner {
             None => {
@@ -325,7 +325,7 @@ impl Store for SqliteStore {
                 None => Ok(Saved::Gone),
             };
         };
-        let (json, n) = (write.record.to_json()?, new_version()?);
+        let (json, n) = (write.json()?.into_owned(), new_version()?);
         let (expires_at, now) = (unix_ms(write.expires_at), unix_ms(SystemTime::now()));
         let (task, id, owner) = (
             inner.clone(),

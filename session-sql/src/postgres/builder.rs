@@ -110,9 +110,11 @@ impl PostgresStoreBuilder {
 
     /// The longest any call may take, waiting for a connection included; a call that takes
     /// longer fails with [`StoreError::Timeout`](session_core::StoreError::Timeout). 90 % of
-    /// it is the server's `statement_timeout` on the connections this builder opens, so
-    /// PostgreSQL gives up first and a statement the caller stopped waiting for never lands
-    /// later. 2 s by default.
+    /// it is the server's `statement_timeout` on the connections this builder opens, so a
+    /// statement stuck on the server is cancelled there. The bound covers the wait for a
+    /// connection too, which the server does not see: a call that timed out after a long wait
+    /// for a connection may still have written. The conditional save keeps that safe (a
+    /// retried request merges into it). 2 s by default.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -303,7 +305,8 @@ impl std::fmt::Debug for PostgresStoreBuilder {
 
 /// The server's bound on a statement: 90 % of the call timeout, so that a statement stuck on
 /// the server (waiting for a lock, say) is cancelled there, and reported as a timeout, before
-/// the caller stops waiting; a statement the caller gave up on can then never land later.
+/// the caller stops waiting (the caller's bound also covers the wait for a connection, so a
+/// statement that started late may still land after its caller gave up).
 fn statement_timeout(timeout: Duration) -> String {
     format!("{}ms", (timeout.as_millis() * 9 / 10).max(1))
 }

@@ -37,6 +37,7 @@ const VERSIONED: &[&str] = &[
     "session-warp",
     "session-rocket",
     "session-redis",
+    "session-sql",
     "axum",
     "actix-web",
     "warp",
@@ -49,6 +50,8 @@ const VERSIONED: &[&str] = &[
     "tower-sessions-core",
     "tower-sessions-moka-store",
     "tower-sessions-redis-store",
+    "tower-sessions-sqlx-store",
+    "sqlx",
     "actix-session",
     "redis",
     "chacha20poly1305",
@@ -125,7 +128,7 @@ fn conditions(out: &mut String, rows: &[Row], context: &Context<'_>) {
         context.load_before,
         context.load_after,
         if others_mean > 0.15 || others_max > 0.5 {
-            "Other work shared the 2 cores during the run, so the figures are noisy: read \
+            "Other work shared the machine during the run, so the figures are noisy: read \
              differences of less than about 10-15 % as noise, and compare rows whose \
              \"others\" CPU is alike."
         } else {
@@ -153,7 +156,7 @@ fn method(out: &mut String, context: &Context<'_>) {
     );
     let _ = writeln!(
         out,
-        "- Reading the ratios: on 2 cores wrk's one thread takes about one core. A bare server \
+        "- Reading the ratios: wrk's one thread takes about one core. A bare server \
          whose CPU stays under one core is held back by wrk, not by its own cost; a server with \
          sessions gets the rest of the machine, and its ratio says what the session layer costs \
          there. A \

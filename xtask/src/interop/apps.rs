@@ -6,6 +6,7 @@ use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
     process::{Command, Stdio},
+    sync::{Mutex, PoisonError},
     time::Duration,
 };
 
@@ -39,8 +40,15 @@ pub(crate) fn node_available() -> Result {
     Ok(())
 }
 
-/// `npm ci` in `app_dir`.
+/// `npm ci` in `app_dir`, once per run: `cargo xtask ci` runs the connect-redis and the
+/// cookie-session interop tests from the same directory, and `npm ci` reinstalls
+/// `node_modules` from scratch every time.
 pub(crate) fn npm_ci(app_dir: &Path) -> Result {
+    static INSTALLED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    let mut installed = INSTALLED.lock().unwrap_or_else(PoisonError::into_inner);
+    if installed.iter().any(|dir| dir == app_dir) {
+        return Ok(());
+    }
     println!("\n$ npm ci   (in {})", app_dir.display());
     let status = Command::new("npm")
         .args([
@@ -53,14 +61,14 @@ pub(crate) fn npm_ci(app_dir: &Path) -> Result {
         .current_dir(app_dir)
         .status()
         .map_err(|e| format!("cannot run npm: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!(
+    if !status.success() {
+        return Err(format!(
             "`npm ci` in {} failed ({status})",
             app_dir.display()
-        ))
+        ));
     }
+    installed.push(app_dir.to_owned());
+    Ok(())
 }
 
 /// One server of the test: an address and the process behind it.
