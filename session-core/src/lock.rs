@@ -46,6 +46,17 @@ impl SessionLocks {
                 entry.insert(Arc::default()).clone()
             }
         };
+        self.wait_for(id, mutex, wait).await
+    }
+
+    /// Waits for `mutex`, session `id`'s entry (cloned under the table's lock, so its entry
+    /// stays while this waits), at most `wait`.
+    async fn wait_for(
+        self: &Arc<Self>,
+        id: &SessionId,
+        mutex: Arc<tokio::sync::Mutex<()>>,
+        wait: Duration,
+    ) -> Result<Turn, SessionError> {
         // The turn exists before the wait, so an abandoned wait still cleans up its entry.
         let mut turn = Turn {
             guard: None,
@@ -76,10 +87,13 @@ impl SessionLocks {
         id: &SessionId,
         wait: Duration,
     ) -> Result<Option<Turn>, SessionError> {
-        if !self.any_taken() || !self.table().contains_key(id) {
+        if !self.any_taken() {
             return Ok(None);
         }
-        self.turn(id, wait).await.map(Some)
+        let Some(mutex) = self.table().get(id).cloned() else {
+            return Ok(None);
+        };
+        self.wait_for(id, mutex, wait).await.map(Some)
     }
 
     fn table(&self) -> MutexGuard<'_, HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>> {

@@ -11,9 +11,16 @@
 //! | `session_store_errors_total` | counter | `store`, `op`, `kind` | failed store calls, by `StoreError` kind |
 //! | `session_store_duration_seconds` | histogram | `store`, `op` | store call latency |
 
-/// A new session was written, in a store or into its first cookie.
+/// A new session was written, in a store or into its first cookie. Each label value the
+/// layer uses is spelled out, so that its key is a static one: no allocation or hashing per
+/// request when no recorder is installed.
 pub(crate) fn created(mode: &'static str) {
-    metrics::counter!("sessions_created_total", "mode" => mode).increment(1);
+    let counter = match mode {
+        "store" => metrics::counter!("sessions_created_total", "mode" => "store"),
+        "cookie" => metrics::counter!("sessions_created_total", "mode" => "cookie"),
+        other => metrics::counter!("sessions_created_total", "mode" => other),
+    };
+    counter.increment(1);
 }
 
 /// `count` sessions ended, for `reason`.
@@ -22,7 +29,13 @@ pub(crate) fn destroyed(reason: &'static str, count: usize) {
         .increment(u64::try_from(count).unwrap_or(u64::MAX));
 }
 
-/// A save of a stored session ended with `outcome`.
+/// A save of a stored session ended with `outcome` (static keys, as in [`created`]).
 pub(crate) fn saved(outcome: &'static str) {
-    metrics::counter!("session_saves_total", "outcome" => outcome).increment(1);
+    let counter = match outcome {
+        "written" => metrics::counter!("session_saves_total", "outcome" => "written"),
+        "merged" => metrics::counter!("session_saves_total", "outcome" => "merged"),
+        "ended" => metrics::counter!("session_saves_total", "outcome" => "ended"),
+        other => metrics::counter!("session_saves_total", "outcome" => other),
+    };
+    counter.increment(1);
 }
