@@ -256,7 +256,7 @@ pub trait Store: Send + Sync + 'static {
     /// Loads a live record and, in the same operation, may move its expiry as the end of a
     /// read-only request would: to now + [`lifetimes.of(record)`](Lifetimes::of). A store
     /// whose backend is remote overrides this to save that request's second round trip
-    /// (Redis: one `GETEX`); it must then say so with [`Loaded::touched`]. The default only
+    /// (Redis: one script that `GET`s the value and `EXPIRE`s it); it must then say so with [`Loaded::touched`]. The default only
     /// loads.
     async fn load_and_touch(
         &self,
