@@ -131,6 +131,11 @@ impl RequestSession {
         let (Some(locks), Some(wait)) = (&manager.locks, manager.config.integrity.serialize) else {
             return Ok(());
         };
+        // A second load in this request, after the first one failed, already has the turn:
+        // waiting for it again would wait for itself.
+        if self.turn_slot().is_some() {
+            return Ok(());
+        }
         let turn = locks.turn(id, wait).await?;
         *self.turn_slot() = Some(turn);
         Ok(())

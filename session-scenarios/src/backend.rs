@@ -175,9 +175,15 @@ async fn delete_matching(client: &Client, node: Option<Server>, pattern: &str) {
         let Ok((next, keys)) = page else {
             break;
         };
-        // One key per DEL: on a cluster, the keys of one page hash to different slots.
-        for key in keys {
-            let _: Result<i64, _> = client.del(key).await;
+        if node.is_none() {
+            if !keys.is_empty() {
+                let _: Result<i64, _> = client.del(keys).await;
+            }
+        } else {
+            // One key per DEL: on a cluster, the keys of one page hash to different slots.
+            for key in keys {
+                let _: Result<i64, _> = client.del(key).await;
+            }
         }
         if next == "0" {
             break;

@@ -165,7 +165,10 @@ impl MemoryStore {
         let json = write.json()?;
         self.tier_of(write).check_fits(id, json.len())?;
         if let Some(owner) = write.owner {
-            self.has_users.store(true, Ordering::SeqCst);
+            // Written once: a store on every write would bounce the cache line between cores.
+            if !self.has_users.load(Ordering::SeqCst) {
+                self.has_users.store(true, Ordering::SeqCst);
+            }
             self.owners.note(owner, id, write.expires_at);
         }
         Ok((json, self.versions.fetch_add(1, Ordering::Relaxed) + 1))

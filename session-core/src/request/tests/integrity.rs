@@ -381,6 +381,31 @@ async fn concurrent_writers_of_different_keys_lose_nothing() {
     }
 }
 
+/// A serialised request whose load failed (a store outage) keeps its turn; asking for the
+/// session again in the same request uses that turn instead of waiting for itself.
+#[tokio::test]
+async fn a_serialised_request_can_load_again_after_a_failed_load() {
+    let store = crate::testing::FlakyStore::new(MemoryStore::new());
+    let manager = SessionManager::new(
+        store.clone(),
+        config()
+            .serialize_requests_waiting_at_most(Duration::from_millis(50))
+            .build()
+            .unwrap(),
+    );
+    let cookie = first_visit(&manager).await;
+    let request = begin(&manager, &cookie);
+    store.set_failing(true);
+    assert!(request.session().await.is_err(), "the store is down");
+    store.set_failing(false);
+    let session = request
+        .session()
+        .await
+        .expect("the same request loads again");
+    assert_eq!(session.get::<u32>("count").unwrap(), Some(0));
+    request.finish().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_serialised_request_waits_at_most_the_configured_time() {
     let manager = SessionManager::new(
