@@ -234,14 +234,14 @@ impl SessionManager {
             .inner
             .cookie
             .as_ref()
-            .and_then(|c| c.signature_name(name));
+            .and_then(CookieCodec::signature_name);
         let (raw, signature) = match signature_name {
             None => (cookie_header::find(cookie_headers, name), None),
             Some(signature_name) => {
                 let headers: Vec<&[u8]> = cookie_headers.into_iter().collect();
                 (
                     cookie_header::find(headers.iter().copied(), name),
-                    cookie_header::find(headers.iter().copied(), &signature_name),
+                    cookie_header::find(headers.iter().copied(), signature_name),
                 )
             }
         };

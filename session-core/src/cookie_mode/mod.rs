@@ -76,7 +76,8 @@ pub(crate) type Cookies = Vec<(String, String)>;
 /// Reads and writes sessions in one [`CookieFormat`].
 pub(crate) enum CookieCodec {
     Encrypted(Sealer),
-    CookieSession(Keygrip),
+    /// The keys, and the signature cookie's name (`<name>.sig`), made once.
+    CookieSession(Keygrip, String),
 }
 
 impl CookieCodec {
@@ -98,15 +99,17 @@ impl CookieCodec {
                 }
                 Self::Encrypted(Sealer::new(secrets))
             }
-            CookieFormat::CookieSession => Self::CookieSession(Keygrip::new(secrets)),
+            CookieFormat::CookieSession => {
+                Self::CookieSession(Keygrip::new(secrets), format!("{}.sig", config.cookie.name))
+            }
         })
     }
 
-    /// The names of the cookies this format reads: the session cookie, and its signature.
-    pub(crate) fn signature_name(&self, name: &str) -> Option<String> {
+    /// The name of the signature cookie this format also reads and writes, if any.
+    pub(crate) fn signature_name(&self) -> Option<&str> {
         match self {
             Self::Encrypted(_) => None,
-            Self::CookieSession(_) => Some(format!("{name}.sig")),
+            Self::CookieSession(_, signature_name) => Some(signature_name),
         }
     }
 
@@ -118,7 +121,7 @@ impl CookieCodec {
                 let (plain, key) = sealer.open(name, value)?;
                 payload::decode(&plain, key > 0, SystemTime::now())
             }
-            Self::CookieSession(keygrip) => {
+            Self::CookieSession(keygrip, _) => {
                 let key = keygrip.index(&format!("{name}={value}"), signature?)?;
                 compat::decode(value, key > 0)
             }
@@ -140,10 +143,13 @@ impl CookieCodec {
                     .map_err(|error| SessionError::Cookie(Box::new(error)))?;
                 vec![(name.to_owned(), sealed)]
             }
-            Self::CookieSession(keygrip) => {
+            Self::CookieSession(keygrip, signature_name) => {
                 let value = compat::encode(session)?;
                 let signature = keygrip.sign(&format!("{name}={value}"));
-                vec![(name.to_owned(), value), (format!("{name}.sig"), signature)]
+                vec![
+                    (name.to_owned(), value),
+                    (signature_name.clone(), signature),
+                ]
             }
         };
         for (name, value) in &cookies {
@@ -163,8 +169,8 @@ impl CookieCodec {
     pub(crate) fn resign(&self, name: &str, value: &str) -> Option<(String, String)> {
         match self {
             Self::Encrypted(_) => None,
-            Self::CookieSession(keygrip) => Some((
-                format!("{name}.sig"),
+            Self::CookieSession(keygrip, signature_name) => Some((
+                signature_name.clone(),
                 keygrip.sign(&format!("{name}={value}")),
             )),
         }
@@ -175,7 +181,7 @@ impl std::fmt::Debug for CookieCodec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Encrypted(_) => "CookieCodec::Encrypted(<keys redacted>)",
-            Self::CookieSession(_) => "CookieCodec::CookieSession(<keys redacted>)",
+            Self::CookieSession(..) => "CookieCodec::CookieSession(<keys redacted>)",
         })
     }
 }

@@ -67,8 +67,8 @@ impl RequestSession {
         let policy = &self.config().cookie;
         let secure = self.cookie_secure();
         cookies.push(set_cookie::removal_cookie(policy, secure));
-        if let Some(signature) = codec.signature_name(&policy.name) {
-            cookies.push(set_cookie::removal_of(policy, &signature, secure));
+        if let Some(signature) = codec.signature_name() {
+            cookies.push(set_cookie::removal_of(policy, signature, secure));
         }
         cookies
     }
@@ -76,9 +76,9 @@ impl RequestSession {
     /// A signature cookie that did not verify is cleared, as npm `cookies` does on read.
     fn clear_bad_signature(&self, codec: &CookieCodec, from_cookie: bool) -> SetCookies {
         let policy = &self.config().cookie;
-        match codec.signature_name(&policy.name) {
+        match codec.signature_name() {
             Some(name) if !from_cookie && self.inner.signature.is_some() => {
-                SetCookies::one(set_cookie::removal_of(policy, &name, self.cookie_secure()))
+                SetCookies::one(set_cookie::removal_of(policy, name, self.cookie_secure()))
             }
             _ => SetCookies::none(),
         }
