@@ -67,24 +67,7 @@ impl Session {
         let id = manager.config.id_generator.generate()?;
         let (created_at, ends_at) = manager.new_session_times();
         let max_age = manager.config.cookie.max_age.map(duration_ms);
-        let mut state = State {
-            original_id: id.clone(),
-            id,
-            cookie_id,
-            data: Map::new(),
-            baseline: None,
-            saved: SaveMark::None,
-            original_max_age: max_age,
-            stored_max_age: max_age,
-            expires: None,
-            created_at,
-            ends_at,
-            stamped: false,
-            version: None,
-            touched_at_load: None,
-            lifecycle: Lifecycle::Live,
-            old_key: false,
-        };
+        let mut state = State::new(id, cookie_id, Map::new(), max_age, (created_at, ends_at));
         state.touch();
         Ok(Self::from_state(manager, request_secure, state))
     }
@@ -110,23 +93,18 @@ impl Session {
         let max_age = opened
             .max_age
             .unwrap_or_else(|| manager.config.cookie.max_age.map(duration_ms));
+        let ends_at = deadline::absolute_end(created_at, absolute);
         let mut state = State {
-            original_id: id.clone(),
-            cookie_id: Some(id.clone()),
-            id,
-            data: opened.data,
-            baseline: None,
             saved: SaveMark::Baseline,
-            original_max_age: max_age,
-            stored_max_age: max_age,
-            expires: None,
-            created_at,
-            ends_at: deadline::absolute_end(created_at, absolute),
             stamped,
-            version: None,
-            touched_at_load: None,
-            lifecycle: Lifecycle::Live,
             old_key: opened.old_key,
+            ..State::new(
+                id.clone(),
+                Some(id),
+                opened.data,
+                max_age,
+                (created_at, ends_at),
+            )
         };
         state.touch();
         Ok(Self::from_state(manager, request_secure, state))
@@ -170,22 +148,18 @@ impl Session {
         };
         let max_age = record.cookie.original_max_age;
         let mut state = State {
-            original_id: id.clone(),
-            cookie_id: Some(id.clone()),
-            id,
-            data: record.data,
-            baseline: None,
             saved,
-            original_max_age: max_age,
-            stored_max_age: max_age,
             expires: record.cookie.expires,
-            created_at,
-            ends_at,
             stamped,
             version: Some(version),
             touched_at_load: touch_counts.then_some(max_age),
-            lifecycle: Lifecycle::Live,
-            old_key: false,
+            ..State::new(
+                id.clone(),
+                Some(id),
+                record.data,
+                max_age,
+                (created_at, ends_at),
+            )
         };
         // The store just vouched for the session, so a stale `expires` (a connect-redis touch
         // does not rewrite it) must not end it.

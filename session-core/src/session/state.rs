@@ -69,6 +69,36 @@ pub(crate) enum Lifecycle {
 }
 
 impl State {
+    /// The state of a live session `id` with `data` and its lifetime: nothing saved, loaded
+    /// or touched yet, and its cookie's expiry not computed ([`State::touch`] does); each
+    /// constructor of `Session` sets what differs.
+    pub(crate) fn new(
+        id: SessionId,
+        cookie_id: Option<SessionId>,
+        data: Map<String, Value>,
+        max_age: Option<u64>,
+        (created_at, ends_at): (Option<SystemTime>, Option<SystemTime>),
+    ) -> Self {
+        Self {
+            original_id: id.clone(),
+            id,
+            cookie_id,
+            data,
+            baseline: None,
+            saved: SaveMark::None,
+            original_max_age: max_age,
+            stored_max_age: max_age,
+            expires: None,
+            created_at,
+            ends_at,
+            stamped: false,
+            version: None,
+            touched_at_load: None,
+            lifecycle: Lifecycle::Live,
+            old_key: false,
+        }
+    }
+
     fn data_changed(&self) -> bool {
         self.baseline
             .as_ref()
