@@ -154,16 +154,15 @@ impl MemoryStore {
         }
     }
 
-    /// The JSON and version of `write`, checked against its tier's budget and listed under
-    /// its owner first: a listing may name a session that is not written yet (its reader
-    /// checks), never miss one that is.
+    /// The JSON and version of `write`, listed under its owner first: a listing may name a
+    /// session that is not written (yet, or ever: its reader checks), never miss one that is.
+    /// The caller checks the JSON against the budget of the tier it lands in.
     fn prepare<'w>(
         &self,
         id: &SessionId,
         write: &Write<'w>,
     ) -> Result<(std::borrow::Cow<'w, str>, u64), StoreError> {
         let json = write.json()?;
-        self.tier_of(write).check_fits(id, json.len())?;
         if let Some(owner) = write.owner {
             // Written once: a store on every write would bounce the cache line between cores.
             if !self.has_users.load(Ordering::SeqCst) {
@@ -227,6 +226,7 @@ impl Store for MemoryStore {
 
     async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
         let (json, version) = self.prepare(id, &write)?;
+        self.tier_of(&write).check_fits(id, json.len())?;
         let entry = Entry::new(json.into_owned(), write.expires_at, version);
         let version = Version::from_u64(version);
         let (tier, other) = match write.owner {
@@ -264,6 +264,10 @@ impl Store for MemoryStore {
                 continue;
             };
             let promoted = write.owner.is_some() && std::ptr::eq(tier, &self.visitors);
+            // The budget of the tier the record lands in: a user's session saved without its
+            // user stays in the users' tier.
+            let lands_in = if promoted { &self.users } else { tier };
+            lands_in.check_fits(id, json.len())?;
             let saved = if promoted {
                 let entry = Entry::new(json.to_string(), write.expires_at, version);
                 tier.save_over(id, *expected, entry, Some(&self.users))
@@ -558,6 +562,23 @@ mod tests {
             panic!("a save of a live session must see it changed, not gone: {saved:?}");
         };
         assert_eq!(current.version, moved);
+    }
+
+    #[tokio::test]
+    async fn a_users_session_saved_without_its_user_is_weighed_against_the_users_budget() {
+        let store = MemoryStore::with_budgets(2048, 1 << 20);
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let id = SessionId::random().unwrap();
+        let small = sized(10);
+        let owned = Write::new(&small, later).owned_by(Some("ann"));
+        let Created::Written(version) = store.create(&id, owned).await.unwrap() else {
+            panic!("created");
+        };
+        // Too heavy for the visitors' budget, well within the users' one, where it lives.
+        let saved = store
+            .save(&id, Write::new(&sized(4096), later), &version)
+            .await;
+        assert!(matches!(saved, Ok(Saved::Written(_))), "{saved:?}");
     }
 
     #[tokio::test]
