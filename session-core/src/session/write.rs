@@ -45,8 +45,9 @@ struct Plan {
 
 /// Waits before the retry that follows the `merges`-th conflict met while holding the
 /// session's save turn, when this process's other saves of the session wait behind it (so
-/// only another process can be racing): none after the first, then a random time up to 2, 4,
-/// 8, ... milliseconds, at most [`MAX_BACKOFF_MS`].
+/// what still races is another process, or a save of this one that looked for the turn just
+/// before it was taken): none after the first, then a random time up to 2, 4, 8, ...
+/// milliseconds, at most [`MAX_BACKOFF_MS`].
 async fn back_off(merges: u32) {
     if merges < 2 {
         return;
@@ -70,7 +71,8 @@ impl Session {
         let store: &dyn Store = &*self.manager().store;
         // Taken after a first save found the record changed, or up front when other saves of
         // the session already take turns: from then on this process's saves of the session
-        // go one at a time, so a conflict under the turn means another process is racing.
+        // go one at a time, so a conflict under the turn means another process is racing (or
+        // a save of this one that looked for the turn just before it was taken).
         let mut turn = self.join_busy_saves().await?;
         let (mut collisions, mut merges, mut merges_in_turn) = (0, 0, 0);
         loop {

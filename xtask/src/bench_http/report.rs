@@ -172,7 +172,11 @@ fn method(out: &mut String, context: &Context<'_>) {
          cookie, sealed (`CookieFormat::Encrypted`, XChaCha20-Poly1305), with no store. \
          tower-sessions: `Expiry::OnInactivity(30 min)`, `Secure` off; moka store unbounded; Redis store on a fred pool of 6. actix-session: \
          its default encrypted cookie, `BrowserSession` with a 30-minute state TTL, `Secure` \
-         off. Ours and the peers with Redis share one private `redis-server` (or `REDIS_URL`)."
+         off. Ours and the peers with Redis share one private `redis-server` (or `REDIS_URL`). \
+         `-ours-postgres` and tower-sessions' PostgreSQL store (sqlx's default pool of 10, \
+         `migrate()` at start) each get a table of their own in a schema made for the run on \
+         the machine's PostgreSQL (or `DATABASE_URL`); `-ours-sqlite` a fresh file per run \
+         (WAL)."
     );
     let _ = writeln!(
         out,
