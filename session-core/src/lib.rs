@@ -126,6 +126,7 @@ mod cookie_mode;
 mod deadline;
 mod error;
 mod id;
+mod lineage;
 mod lock;
 mod manager;
 mod merge;

@@ -12,13 +12,16 @@ use std::{
 
 use tokio::sync::OwnedMutexGuard;
 
-use crate::{SessionError, SessionId};
+use crate::{lineage::Lineage, Loaded, SessionError, SessionId, Version};
 
-/// One async mutex per session id that has a request in flight; an entry lives only while
-/// some request holds or waits for it.
+/// A session's turn: an async mutex over the [`Lineage`] of the writes made under it.
+type TurnMutex = tokio::sync::Mutex<Lineage>;
+
+/// One async mutex per session id that has a request in flight; an entry (and the lineage it
+/// carries) lives only while some request holds or waits for it.
 #[derive(Debug, Default)]
 pub(crate) struct SessionLocks {
-    turns: Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>>,
+    turns: Mutex<HashMap<SessionId, Arc<TurnMutex>>>,
     /// How many entries `turns` has, readable without its lock.
     entries: AtomicUsize,
 }
@@ -26,7 +29,9 @@ pub(crate) struct SessionLocks {
 /// A request's turn on its session; the next request's turn starts when this is dropped.
 #[derive(Debug)]
 pub(crate) struct Turn {
-    guard: Option<OwnedMutexGuard<()>>,
+    guard: Option<OwnedMutexGuard<Lineage>>,
+    /// Whether the holder already had the lineage to catch up with.
+    caught_up: bool,
     id: SessionId,
     locks: Arc<SessionLocks>,
 }
@@ -54,12 +59,13 @@ impl SessionLocks {
     async fn wait_for(
         self: &Arc<Self>,
         id: &SessionId,
-        mutex: Arc<tokio::sync::Mutex<()>>,
+        mutex: Arc<TurnMutex>,
         wait: Duration,
     ) -> Result<Turn, SessionError> {
         // The turn exists before the wait, so an abandoned wait still cleans up its entry.
         let mut turn = Turn {
             guard: None,
+            caught_up: false,
             id: id.clone(),
             locks: self.clone(),
         };
@@ -96,7 +102,7 @@ impl SessionLocks {
         self.wait_for(id, mutex, wait).await.map(Some)
     }
 
-    fn table(&self) -> MutexGuard<'_, HashMap<SessionId, Arc<tokio::sync::Mutex<()>>>> {
+    fn table(&self) -> MutexGuard<'_, HashMap<SessionId, Arc<TurnMutex>>> {
         // Every update is a single map operation, so a poisoned lock holds a consistent map.
         self.turns
             .lock()
@@ -114,6 +120,35 @@ impl SessionLocks {
     #[cfg(test)]
     fn len(&self) -> usize {
         self.table().len()
+    }
+}
+
+impl Turn {
+    /// The lineage of the writes made under the turns before this one, the first time it is
+    /// asked for: a holder catches up with it once, when its turn starts. (Asked again, it
+    /// could send a holder whose save keeps meeting an older record (ABA) back to the same
+    /// lineage on every retry.)
+    pub(crate) fn lineage_to_catch_up(&mut self) -> Option<&Lineage> {
+        if std::mem::replace(&mut self.caught_up, true) {
+            return None;
+        }
+        self.guard.as_deref()
+    }
+
+    /// Records that the holder's save replaced version `expected` with `written`, for the
+    /// turns after this one.
+    pub(crate) fn wrote(&mut self, expected: Version, written: Loaded) {
+        if let Some(lineage) = self.guard.as_deref_mut() {
+            lineage.wrote(expected, written);
+        }
+    }
+
+    /// Records that the session ended: the turns after this one have nothing to catch up
+    /// with.
+    pub(crate) fn ended(&mut self) {
+        if let Some(lineage) = self.guard.as_deref_mut() {
+            lineage.ended();
+        }
     }
 }
 

@@ -49,8 +49,10 @@ pub struct Loaded {
     /// The version of the record as read: a [`save`](Store::save) against it applies only if
     /// nothing wrote the record since.
     pub version: Version,
-    /// Whether the store also moved the record's expiry, as [`Store::touch`] would have, to
-    /// the record's own lifetime from now.
+    /// Whether the record needs no touch at the end of a read-only request: the store moved
+    /// its expiry in the same operation, as [`Store::touch`] would have, to the record's own
+    /// lifetime from now, or found it already within the store's documented slack of that
+    /// (Redis: `touch_after`).
     pub touched: bool,
 }
 
@@ -256,8 +258,9 @@ pub trait Store: Send + Sync + 'static {
     /// Loads a live record and, in the same operation, may move its expiry as the end of a
     /// read-only request would: to now + [`lifetimes.of(record)`](Lifetimes::of). A store
     /// whose backend is remote overrides this to save that request's second round trip
-    /// (Redis: one script that `GET`s the value and `EXPIRE`s it); it must then say so with [`Loaded::touched`]. The default only
-    /// loads.
+    /// (PostgreSQL: one `UPDATE … RETURNING`; Redis: `GET` with `PTTL`, and no touch while
+    /// the TTL is still close to the lifetime); it must then say so with
+    /// [`Loaded::touched`]. The default only loads.
     async fn load_and_touch(
         &self,
         id: &SessionId,

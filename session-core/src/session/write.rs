@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 use super::{state::Lifecycle, Session};
 use crate::{
     deadline,
+    lineage::Lineage,
+    lock::Turn,
     merge::{self, Sides},
     CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, Store, Version, Write,
 };
@@ -72,10 +74,17 @@ impl Session {
         // Taken after a first save found the record changed, or up front when other saves of
         // the session already take turns: from then on this process's saves of the session
         // go one at a time, so a conflict under the turn means another process is racing (or
-        // a save of this one that looked for the turn just before it was taken).
+        // a save of this one that looked for the turn just before it was taken). Each turn
+        // starts by catching up with what the turns before it wrote (`catch_up`), so a save
+        // that waited does not first meet those writes as a conflict.
         let mut turn = self.join_busy_saves().await?;
         let (mut collisions, mut merges, mut merges_in_turn) = (0, 0, 0);
         loop {
+            if let Some(lineage) = turn.as_mut().and_then(Turn::lineage_to_catch_up) {
+                if self.catch_up(lineage)? {
+                    merges += 1;
+                }
+            }
             let plan = self.plan();
             if plan.deadline <= SystemTime::now() {
                 return self.drop_expired(plan).await;
@@ -103,11 +112,17 @@ impl Session {
             };
             match store.save(&plan.id, write, &expected).await? {
                 Saved::Written(version) => {
+                    if let Some(turn) = &mut turn {
+                        turn.wrote(expected, Loaded::new(plan.record.clone(), version));
+                    }
                     self.mark_stored(&plan.id, plan.record.data, version);
                     crate::telemetry::saved(if merges == 0 { "written" } else { "merged" });
                     return Ok(Persisted::Written);
                 }
                 Saved::Gone => {
+                    if let Some(turn) = &mut turn {
+                        turn.ended();
+                    }
                     self.mark_ended(&plan.id);
                     crate::telemetry::saved("ended");
                     return Ok(Persisted::Ended);
@@ -121,8 +136,8 @@ impl Session {
                     if turn.is_none() {
                         turn = Some(self.save_turn(&plan.id).await?);
                     } else {
-                        // The first conflict in turn is the writes made while this save
-                        // waited for it; only the ones after that call for a pause.
+                        // A conflict in turn is a writer outside this process's turns;
+                        // the first is retried at once, the ones after it with a pause.
                         merges_in_turn += 1;
                         back_off(merges_in_turn).await;
                     }
@@ -134,7 +149,7 @@ impl Session {
     /// A turn among this process's saves of the session when some of them already take
     /// turns (one found the record changed under it): joining them beats racing them and
     /// colliding again. `None` otherwise, and for a session not stored yet.
-    async fn join_busy_saves(&self) -> Result<Option<crate::lock::Turn>, SessionError> {
+    async fn join_busy_saves(&self) -> Result<Option<Turn>, SessionError> {
         let locks = &self.manager().save_locks;
         if !locks.any_taken() {
             return Ok(None);
@@ -151,8 +166,27 @@ impl Session {
             .await
     }
 
+    /// Merges this request's changes into the record the saves in turn before it wrote,
+    /// when that record descends from the version this request knows: the save then goes
+    /// over the version it would otherwise have learned from a failed save. Says whether it
+    /// merged.
+    fn catch_up(&self, lineage: &Lineage) -> Result<bool, SessionError> {
+        let (id, newer) = {
+            let state = self.state();
+            let Some(version) = state.version else {
+                return Ok(false);
+            };
+            let Some(newer) = lineage.newer_than(&version) else {
+                return Ok(false);
+            };
+            (state.id.clone(), newer.clone())
+        };
+        self.merge_into(&id, newer)?;
+        Ok(true)
+    }
+
     /// A turn among this process's saves of session `id`.
-    async fn save_turn(&self, id: &SessionId) -> Result<crate::lock::Turn, SessionError> {
+    async fn save_turn(&self, id: &SessionId) -> Result<Turn, SessionError> {
         self.manager()
             .save_locks
             .turn(id, crate::DEFAULT_SERIALIZE_WAIT)

@@ -482,9 +482,9 @@ pub async fn a_users_listing_follows_expiry_and_touches(store: &impl Store) {
     store.delete(&touched).await.expect("delete");
 }
 
-/// `load_and_touch` returns what `load` would, and a store that says it touched really moved
-/// the expiry to the record's own lifetime: the usual one, or another the record carries
-/// (which must not get the usual lifetime instead).
+/// `load_and_touch` returns what `load` would, and a store that says it touched (or needs no
+/// touch) really left the expiry at the record's own lifetime: the usual one, or another the
+/// record carries (which must not get the usual lifetime instead).
 pub async fn load_and_touch_says_truly_whether_it_touched(store: &impl Store) {
     let lifetimes = Lifetimes::new(Some(Duration::from_secs(3600)), Duration::from_secs(86_400));
     let (usual, short) = (fresh_id(), fresh_id());

@@ -224,6 +224,50 @@ async fn a_save_waits_for_the_turn_of_a_save_that_is_merging() {
     );
 }
 
+/// A save that waited for its turn starts from the record the save before it wrote (the
+/// turn's lineage), so it reaches the store once instead of first meeting that write as a
+/// conflict: one round trip per save in turn on a remote store.
+#[tokio::test]
+async fn a_save_that_waited_for_its_turn_starts_from_the_write_before_it() {
+    let recording = RecordingStore::new(MemoryStore::new());
+    let store = PausingStore::new(recording.clone());
+    let manager = SessionManager::new(store.clone(), config().build().unwrap());
+    let cookie = first_visit(&manager).await;
+    let h = begin(&manager, &cookie);
+    h.session().await.unwrap().insert("h", 1).unwrap();
+    let a = begin(&manager, &cookie);
+    a.session().await.unwrap().insert("a", 1).unwrap();
+    a.finish().await.unwrap();
+    let x = begin(&manager, &cookie);
+    let x_session = x.session().await.unwrap();
+    x_session.insert("x", 1).unwrap();
+    let id = x_session.id();
+
+    let first = store.pause_next_for("save", &id);
+    let h_finishing = tokio::spawn(async move { h.finish().await });
+    first.reached().await;
+    let second = store.pause_next_for("save", &id);
+    first.open();
+    second.reached().await; // H met A's write, merged, and holds the turn
+    let x_finishing = tokio::spawn(async move { x.finish().await });
+    while manager.save_turn_users(&id) < 2 {
+        tokio::task::yield_now().await;
+    }
+    recording.take();
+    second.open();
+    assert!(h_finishing.await.unwrap().unwrap().single().is_some());
+    assert!(x_finishing.await.unwrap().unwrap().single().is_some());
+    assert_eq!(
+        recording.take_kinds(),
+        ["save", "save"],
+        "H's save and X's, with no conflict in between"
+    );
+    assert_eq!(
+        data_behind(&manager, &cookie).await,
+        Some(json!({"count": 0, "a": 1, "h": 1, "x": 1}))
+    );
+}
+
 #[tokio::test]
 async fn the_same_key_is_the_last_writers_by_default() {
     let (manager, store) = pausing(config());
