@@ -49,6 +49,7 @@ pub struct RedisStoreBuilder {
     timeout: Duration,
     connect_wait: Duration,
     max_reconnect_delay: Duration,
+    touch_after: Duration,
 }
 
 /// Where a store's connection comes from.
@@ -82,6 +83,7 @@ impl std::fmt::Debug for RedisStoreBuilder {
             .field("timeout", &self.timeout)
             .field("connect_wait", &self.connect_wait)
             .field("max_reconnect_delay", &self.max_reconnect_delay)
+            .field("touch_after", &self.touch_after)
             .finish()
     }
 }
@@ -107,6 +109,7 @@ impl RedisStoreBuilder {
             timeout: DEFAULT_TIMEOUT,
             connect_wait: DEFAULT_CONNECT_WAIT,
             max_reconnect_delay: DEFAULT_MAX_RECONNECT_DELAY,
+            touch_after: crate::touch_after::DEFAULT_TOUCH_AFTER,
         }
     }
 
@@ -160,6 +163,19 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// How stale a session's expiry may get before a read-only request moves it; 60 s by
+    /// default, never more than a tenth of the session's lifetime. A request's load reads the
+    /// remaining TTL with the value (`GET` and `PTTL`, one round trip), and the `EXPIRE` that
+    /// express-session sends after every read-only request is skipped while that TTL is
+    /// within this much of the session's lifetime (connect-mongo's `touchAfter`). A session
+    /// may then expire this much earlier than the cookie says; a request that changes the
+    /// session always writes its full lifetime. `Duration::ZERO` touches after every
+    /// read-only request (a second round trip).
+    pub fn touch_after(mut self, slack: Duration) -> Self {
+        self.touch_after = slack;
+        self
+    }
+
     /// Builds the store and starts connecting in the background. Never waits for Redis: an
     /// app starts even while Redis is down, its session calls fail with
     /// [`StoreError::Unavailable`](session_core::StoreError::Unavailable) meanwhile, and
@@ -195,6 +211,7 @@ impl RedisStoreBuilder {
                             user_index_prefix,
                             self.timeout,
                             connect_wait,
+                            self.touch_after,
                             describe,
                         )
                     },
@@ -209,6 +226,7 @@ impl RedisStoreBuilder {
             user_index_prefix,
             self.timeout,
             connect_wait,
+            self.touch_after,
             describe,
         )))
     }

@@ -53,6 +53,11 @@ impl Command {
         )
     }
 
+    /// `PTTL key`: the milliseconds the key has left, -1 without an expiry, -2 without a key.
+    pub(crate) fn pttl(key: Str) -> Self {
+        Self::keyed("PTTL", key, [])
+    }
+
     /// `EXPIRE key ttl`.
     pub(crate) fn expire(key: Str, ttl: i64) -> Self {
         Self::keyed("EXPIRE", key, [ttl.into()])
@@ -100,13 +105,27 @@ pub(crate) async fn send(
         client.custom::<Value, _>(index.name, index.args).await?;
         return client.custom(command.name, command.args).await;
     }
+    send_pair(client, options, index, command)
+        .await
+        .map(|(_, reply)| reply)
+}
+
+/// Sends `first` and `second` back to back down one connection (a pipeline: one round trip),
+/// so Redis runs them in that order, and returns both replies; fails with the first error.
+/// On Redis Cluster both must name keys of one hash slot.
+pub(crate) async fn send_pair(
+    client: &Client,
+    options: &Options,
+    first: Command,
+    second: Command,
+) -> Result<(Value, Value), ClientError> {
     let pipeline = client.pipeline().with_options(options);
-    pipeline.custom::<(), _>(index.name, index.args).await?;
-    pipeline.custom::<(), _>(command.name, command.args).await?;
+    pipeline.custom::<(), _>(first.name, first.args).await?;
+    pipeline.custom::<(), _>(second.name, second.args).await?;
     let mut replies = pipeline.try_all::<Value>().await.into_iter();
     match (replies.next(), replies.next()) {
-        (Some(Ok(_)), Some(reply)) => reply,
         (Some(Err(error)), _) => Err(error),
+        (Some(Ok(first)), Some(second)) => Ok((first, second?)),
         _ => Err(ClientError::new(
             ErrorKind::Protocol,
             "a pipeline of two commands did not get two replies",

@@ -9,6 +9,7 @@ use std::{
 use async_trait::async_trait;
 use fred::{
     bytes::Bytes,
+    bytes_utils::Str,
     error::Error as ClientError,
     prelude::{Client, ClientLike, Pool},
     types::{config::Options, Value},
@@ -24,9 +25,8 @@ use crate::{
     index,
     save::{self, Save},
     script, stored,
-    time::{ttl_of, ttl_until},
-    touch_load::{self, LoadAndTouch},
-    RedisStoreBuilder,
+    time::ttl_until,
+    touch_after, RedisStoreBuilder,
 };
 
 /// Where the store's commands go: its own client, or the app's client or pool.
@@ -49,9 +49,9 @@ impl Connection {
 /// How often a call re-checks a connection that is not up.
 const CONNECT_POLL: Duration = Duration::from_millis(10);
 
-/// The longest TTL a load's touch gives, in seconds: the 100 years that session-core allows
-/// any lifetime (a JavaScript app may store a larger `originalMaxAge`).
-const LONGEST_TTL: i64 = 100 * 365 * 24 * 3600;
+/// The longest TTL a touch gives: the 100 years that session-core allows any lifetime (a
+/// JavaScript app may store a larger `originalMaxAge`).
+const LONGEST_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// A [`Store`] in Redis that is byte-compatible with connect-redis: key `prefix + id`, value
 /// the session JSON of [`Record::to_json`](session_core::Record::to_json), written with
@@ -85,6 +85,7 @@ pub(crate) struct Inner {
     user_index_prefix: String,
     timeout: Duration,
     connect_wait: Duration,
+    touch_after: Duration,
     url: String,
     pub(crate) last_error: Arc<Mutex<Option<ClientError>>>,
     tasks: Mutex<Vec<JoinHandle<Result<(), ClientError>>>>,
@@ -97,6 +98,7 @@ impl Inner {
         user_index_prefix: String,
         timeout: Duration,
         connect_wait: Duration,
+        touch_after: Duration,
         url: String,
     ) -> Self {
         Self {
@@ -105,6 +107,7 @@ impl Inner {
             user_index_prefix,
             timeout,
             connect_wait,
+            touch_after,
             url,
             last_error: Arc::default(),
             tasks: Mutex::default(),
@@ -390,33 +393,39 @@ impl Store for RedisStore {
         index::ids(reply).map_err(StoreError::backend)
     }
 
-    /// `EVALSHA` of the load-and-touch script (`EVAL` when Redis answers `NOSCRIPT`): the
-    /// load and the touch of a read-only request in one round trip, the touch for the
-    /// session's own lifetime as its stored JSON says, and none for a value that does not
-    /// look like a session (the script is in the [crate docs](crate)). The value, and so its
-    /// version, stays as it is.
+    /// `GET key` and `PTTL key` in one round trip (a pipeline); the record counts as touched
+    /// while its remaining TTL is within [`touch_after`](RedisStoreBuilder::touch_after) of
+    /// its own lifetime, so a read-only request sends no `EXPIRE` then (see the
+    /// [crate docs](crate)). The value, and so its version, stays as it is.
     async fn load_and_touch(
         &self,
         id: &SessionId,
         lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
-        let load = LoadAndTouch::new(
-            self.key(id).into(),
-            ttl_of(lifetimes.browser_session_ttl),
-            LONGEST_TTL,
-        );
-        let reply = self
+        let key: Str = self.key(id).into();
+        let (value, pttl) = self
             .call(|client, options| async move {
-                match command::send(&client, &options, None, load.evalsha()).await {
-                    Err(error) if script::is_noscript(&error) => {
-                        tracing::debug!("redis does not have the load script: sending it");
-                        command::send(&client, &options, None, load.eval()).await
-                    }
-                    reply => reply,
-                }
+                let (get, pttl) = (Command::get(key.clone()), Command::pttl(key));
+                command::send_pair(&client, &options, get, pttl).await
             })
             .await?;
-        touch_load::outcome(reply)
+        let Some(bytes) = command::bytes_or_nil(value).map_err(StoreError::backend)? else {
+            return Ok(None);
+        };
+        let loaded = stored::loaded(&bytes)?;
+        let pttl = pttl
+            .as_i64()
+            .ok_or_else(|| StoreError::backend(command::unexpected(&pttl)))?;
+        let lifetime = lifetimes
+            .of(&loaded.record)
+            .map(|lifetime| lifetime.min(LONGEST_TTL));
+        Ok(Some(
+            if touch_after::fresh_enough(pttl, lifetime, self.inner.touch_after) {
+                loaded.touched()
+            } else {
+                loaded
+            },
+        ))
     }
 
     fn name(&self) -> &'static str {

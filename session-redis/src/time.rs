@@ -1,7 +1,7 @@
 //! Deadlines as Redis wants them: TTLs in whole seconds, as connect-redis computes them, and
 //! epoch milliseconds for the user index.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds until `expires_at`, rounded up, as connect-redis computes them from millisecond
 /// timestamps: `ceil((expires - now) / 1000)`. Zero or less means "already expired".
@@ -19,11 +19,6 @@ pub(crate) fn ttl_until(expires_at: SystemTime) -> i64 {
     ttl_seconds(expires_at, SystemTime::now()).max(1)
 }
 
-/// A lifetime in whole seconds, rounded up, as connect-redis turns `originalMaxAge` into a TTL.
-pub(crate) fn ttl_of(lifetime: Duration) -> i64 {
-    i64::try_from(lifetime.as_millis().div_ceil(1000)).unwrap_or(i64::MAX)
-}
-
 /// Milliseconds since the Unix epoch (negative before it), as the user index scores deadlines.
 pub(crate) fn epoch_ms(t: SystemTime) -> i64 {
     let saturate = |ms: u128| i64::try_from(ms).unwrap_or(i64::MAX);
@@ -36,6 +31,7 @@ pub(crate) fn epoch_ms(t: SystemTime) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn at(ms: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(ms)
@@ -58,14 +54,12 @@ mod tests {
     }
 
     #[test]
-    fn writes_get_at_least_a_second_and_lifetimes_round_up() {
+    fn writes_get_at_least_a_second() {
         assert_eq!(ttl_until(SystemTime::now() - Duration::from_secs(5)), 1);
         assert_eq!(
             ttl_until(SystemTime::now() + Duration::from_secs(3600)),
             3600
         );
-        assert_eq!(ttl_of(Duration::from_millis(1_500)), 2);
-        assert_eq!(ttl_of(Duration::from_secs(600)), 600);
     }
 
     #[test]

@@ -180,12 +180,6 @@ async fn every_call_is_one_round_trip_and_a_save_one_evalsha() {
     assert!(touched.expect("touch"));
     assert_eq!(trips, 1, "a touch with an owner");
     let lifetimes = Lifetimes::new(None, Duration::from_secs(3600));
-    // Like the save, the first load on a fresh server sends its script.
-    let (_, trips) = link.round_trips(store.load_and_touch(&id, lifetimes)).await;
-    assert_eq!(
-        trips, 2,
-        "the first load on a fresh server sends the script"
-    );
     let (loaded, trips) = link.round_trips(store.load_and_touch(&id, lifetimes)).await;
     assert_eq!(loaded.expect("load").expect("present").version, version);
     assert_eq!(trips, 1, "a load and touch");

@@ -303,54 +303,61 @@ async fn touch_sends_expire_and_never_set() {
     assert_eq!(ttl.trim(), ":60");
 }
 
-/// A read-only request's load and touch are one script call (one round trip) that touches
-/// each session for its own lifetime: the usual one, its own ("remember me"), or the
-/// browser-session TTL. The value is never rewritten, and no second command follows.
+/// A read-only request's load is one round trip (`GET` and `PTTL`, pipelined) that sends no
+/// `EXPIRE` and never rewrites the value. A session whose TTL is within the slack
+/// (`touch_after`, at most a tenth of the lifetime) of its own lifetime (the usual one, its
+/// own "remember me" one, or the browser-session TTL) counts as touched; one whose TTL has
+/// run down further does not, and the request's end touches it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn load_and_touch_is_one_round_trip() {
-    let Some(redis) = PrivateRedis::start("load_and_touch_is_one_round_trip") else {
+async fn a_load_reads_the_ttl_and_skips_a_fresh_touch() {
+    let Some(redis) = PrivateRedis::start("a_load_reads_the_ttl_and_skips_a_fresh_touch") else {
         return;
     };
     let store = store(&redis.url(), "sess:");
-    let (usual, own, browser) = (id(), id(), id());
-    let mut record = record(json!({"n": 1}));
-    let soon = SystemTime::now() + Duration::from_secs(30);
-    record.cookie.original_max_age = Some(600_000);
-    let usual_version = create(&store, &usual, &record, soon, None).await;
-    record.cookie.original_max_age = Some(120_000);
-    create(&store, &own, &record, soon, None).await;
-    record.cookie.original_max_age = None;
-    create(&store, &browser, &record, soon, None).await;
     let key = |id: &SessionId| format!("sess:{}", id.as_str());
-    let before = redis.command(&["GET", &key(&usual)]);
+    let mut record = record(json!({"n": 1}));
     let lifetimes = Lifetimes::new(Some(Duration::from_secs(600)), Duration::from_secs(86_400));
-    // The first call on a fresh server sends the script (NOSCRIPT, then EVAL).
-    store.load_and_touch(&id(), lifetimes).await.expect("load");
-
-    for (id, ttl) in [(&usual, ":600"), (&own, ":120"), (&browser, ":86400")] {
+    let in_secs = |s| SystemTime::now() + Duration::from_secs(s);
+    let mut cases = Vec::new();
+    for (own_ms, ttl, fresh) in [
+        (Some(600_000), 600, true),
+        (Some(600_000), 541, true),
+        (Some(600_000), 530, false),
+        (Some(120_000), 120, true),
+        (Some(120_000), 100, false),
+        (None, 86_400, true),
+        (None, 600, false),
+    ] {
+        record.cookie.original_max_age = own_ms;
+        let id = id();
+        let version = create(&store, &id, &record, in_secs(ttl), None).await;
+        cases.push((id, version, ttl, fresh));
+    }
+    for (id, version, ttl, fresh) in &cases {
+        let before = redis.command(&["GET", &key(id)]);
         redis.command(&["CONFIG", "RESETSTAT"]);
         let loaded = store
             .load_and_touch(id, lifetimes)
             .await
-            .expect("load and touch")
+            .expect("load")
             .expect("present");
-        assert!(loaded.touched);
-        assert_eq!(loaded.record.data["n"], 1);
-        assert_eq!(redis.calls("evalsha"), 1, "one command");
-        assert_eq!((redis.calls("eval"), redis.calls("set")), (0, 0));
+        assert_eq!(loaded.touched, *fresh, "TTL {ttl}");
+        assert_eq!(loaded.version, *version, "the version is the value's");
+        assert_eq!((redis.calls("get"), redis.calls("pttl")), (1, 1));
         assert_eq!(
-            redis.command(&["TTL", &key(id)]).trim(),
-            ttl,
-            "its own lifetime"
+            (
+                redis.calls("expire"),
+                redis.calls("set"),
+                redis.calls("evalsha")
+            ),
+            (0, 0, 0)
+        );
+        assert_eq!(
+            redis.command(&["GET", &key(id)]),
+            before,
+            "value not rewritten"
         );
     }
-    let loaded = store.load(&usual).await.expect("load").expect("present");
-    assert_eq!(loaded.version, usual_version, "the version is the value's");
-    assert_eq!(
-        redis.command(&["GET", &key(&usual)]),
-        before,
-        "value not rewritten"
-    );
     assert_eq!(
         store
             .load_and_touch(&id(), lifetimes)
@@ -358,6 +365,37 @@ async fn load_and_touch_is_one_round_trip() {
             .expect("missing"),
         None
     );
+}
+
+/// With `touch_after(Duration::ZERO)` every read-only request touches: a load never reports
+/// a touch it did not make.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_slack_every_load_leaves_the_touch_to_the_request() {
+    let Some(url) = shared_url("without_a_slack_every_load_leaves_the_touch_to_the_request") else {
+        return;
+    };
+    let prefix = unique_prefix("touch-zero");
+    let store = session_redis::RedisStore::builder(&url)
+        .prefix(&prefix)
+        .touch_after(Duration::ZERO)
+        .build()
+        .expect("store");
+    let id = id();
+    let mut record = record(json!({"n": 1}));
+    record.cookie.original_max_age = Some(600_000);
+    create(
+        &store,
+        &id,
+        &record,
+        SystemTime::now() + Duration::from_secs(600),
+        None,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let lifetimes = Lifetimes::new(Some(Duration::from_secs(600)), Duration::from_secs(86_400));
+    let loaded = store.load_and_touch(&id, lifetimes).await.expect("load");
+    assert!(!loaded.expect("present").touched);
+    clean(&url, &prefix).await;
 }
 
 /// A value that does not start like a session (garbage, or JSON some other writer laid out
