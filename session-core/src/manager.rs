@@ -51,7 +51,7 @@ pub(crate) struct ManagerInner {
     /// merges and retries in turn with this process's other such saves of the session, so
     /// that requests racing to save one session do not collide again and again (a conflict
     /// with another process is still retried, with back-off).
-    pub(crate) save_locks: Arc<SessionLocks>,
+    pub(crate) save_locks: Arc<SessionLocks<crate::session::Waiting>>,
 }
 
 impl ManagerInner {

@@ -136,7 +136,7 @@ impl RequestSession {
         if self.turn_slot().is_some() {
             return Ok(());
         }
-        let turn = locks.turn(id, wait).await?;
+        let turn = locks.turn(id, wait, None).await?;
         *self.turn_slot() = Some(turn);
         Ok(())
     }

@@ -14,7 +14,10 @@ use crate::{
 };
 
 mod state;
+mod waiting;
 mod write;
+
+pub(crate) use waiting::Waiting;
 
 pub(crate) use state::{Lifecycle, State};
 pub(crate) use write::Persisted;

@@ -1,17 +1,18 @@
 //! Writing a session: `create` for a new id, a conditional `save` otherwise, and a merge into
 //! the current record when another writer changed it meanwhile.
 
-use std::time::SystemTime;
+use std::{sync::Arc, time::SystemTime};
 
 use serde_json::{Map, Value};
 
-use super::{state::Lifecycle, Session};
+use super::{state::Lifecycle, Session, Waiting};
 use crate::{
     deadline,
     lineage::Lineage,
     lock::Turn,
     merge::{self, Sides},
-    CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, Store, Version, Write,
+    ConflictPolicy, CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, Store,
+    Version, Write,
 };
 
 /// How many fresh ids [`Store::create`] is tried with before giving up.
@@ -37,7 +38,7 @@ pub(crate) enum Persisted {
 }
 
 /// One attempt's write, planned from the state under its lock.
-struct Plan {
+pub(super) struct Plan {
     id: SessionId,
     record: Record,
     version: Option<Version>,
@@ -75,28 +76,29 @@ impl Session {
         // the session already take turns: from then on this process's saves of the session
         // go one at a time, so a conflict under the turn means another process is racing (or
         // a save of this one that looked for the turn just before it was taken). Each turn
-        // starts by catching up with what the turns before it wrote (`catch_up`), so a save
-        // that waited does not first meet those writes as a conflict.
-        let mut turn = self.join_busy_saves().await?;
+        // starts by catching up with what the turns before it wrote (`catch_up`), and writes
+        // the saves waiting behind it along with its own (`carry`).
+        let waiting = Arc::new(Waiting::new(self.clone()));
+        let mut turn = self.join_busy_saves(&waiting).await?;
         let (mut collisions, mut merges, mut merges_in_turn) = (0, 0, 0);
         loop {
-            if let Some(lineage) = turn.as_mut().and_then(Turn::lineage_to_catch_up) {
-                if self.catch_up(lineage)? {
-                    merges += 1;
-                }
+            if waiting.was_written() {
+                crate::telemetry::saved("merged");
+                return Ok(Persisted::Written);
             }
-            let plan = self.plan();
-            if plan.deadline <= SystemTime::now() {
-                return self.drop_expired(plan).await;
+            let behind = self.start_turn(turn.as_mut(), &mut merges)?;
+            let own = self.plan();
+            if own.deadline <= SystemTime::now() {
+                return self.drop_expired(own).await;
             }
-            let json = plan.record.to_json()?;
-            self.check_size(json.len())?;
-            let write =
-                Write::encoded(&plan.record, &json, plan.deadline).owned_by(plan.owner.as_deref());
-            let Some(expected) = plan.version else {
-                match store.create(&plan.id, write).await? {
+            let Some(expected) = own.version else {
+                let json = own.record.to_json()?;
+                self.check_size(json.len())?;
+                let write =
+                    Write::encoded(&own.record, &json, own.deadline).owned_by(own.owner.as_deref());
+                match store.create(&own.id, write).await? {
                     Created::Written(version) => {
-                        self.mark_stored(&plan.id, plan.record.data, version);
+                        self.mark_stored(&own.id, own.record.data, version);
                         crate::telemetry::created("store");
                         return Ok(Persisted::Written);
                     }
@@ -105,17 +107,23 @@ impl Session {
                         if collisions == CREATE_ATTEMPTS {
                             return Err(SessionError::IdCollision(CREATE_ATTEMPTS));
                         }
-                        self.replace_taken_id(&plan.id)?;
+                        self.replace_taken_id(&own.id)?;
                         continue;
                     }
                 }
             };
+            let (plan, json, carried) = self.carry(own, behind)?;
+            let write =
+                Write::encoded(&plan.record, &json, plan.deadline).owned_by(plan.owner.as_deref());
             match store.save(&plan.id, write, &expected).await? {
                 Saved::Written(version) => {
                     if let Some(turn) = &mut turn {
                         turn.wrote(expected, Loaded::new(plan.record.clone(), version));
                     }
-                    self.mark_stored(&plan.id, plan.record.data, version);
+                    for save in &carried {
+                        save.wrote(&plan, version);
+                    }
+                    self.adopt(&plan, version);
                     crate::telemetry::saved(if merges == 0 { "written" } else { "merged" });
                     return Ok(Persisted::Written);
                 }
@@ -134,7 +142,7 @@ impl Session {
                     }
                     self.merge_into(&plan.id, current)?;
                     if turn.is_none() {
-                        turn = Some(self.save_turn(&plan.id).await?);
+                        turn = Some(self.save_turn(&plan.id, &waiting).await?);
                     } else {
                         // A conflict in turn is a writer outside this process's turns;
                         // the first is retried at once, the ones after it with a pause.
@@ -146,10 +154,95 @@ impl Session {
         }
     }
 
+    /// At the start of a turn (once per turn): catches up with the lineage (counting a merge
+    /// in `merges`) and returns the saves now waiting behind it, for [`carry`](Self::carry).
+    /// Nothing otherwise.
+    fn start_turn(
+        &self,
+        turn: Option<&mut Turn<Waiting>>,
+        merges: &mut u32,
+    ) -> Result<Vec<Arc<Waiting>>, SessionError> {
+        let Some(turn) = turn else {
+            return Ok(Vec::new());
+        };
+        let Some(lineage) = turn.lineage_to_catch_up() else {
+            return Ok(Vec::new());
+        };
+        if self.catch_up(lineage)? {
+            *merges += 1;
+        }
+        Ok(turn.waiting())
+    }
+
+    /// The write of this request's plan `own` with the data changes of the saves waiting
+    /// `behind` its turn merged on top, oldest first, each as a conflict would have merged it
+    /// (a group commit); returns the plan, its JSON and the saves it carries. The waiting
+    /// saves are only read: each takes the written record as its own once the write
+    /// succeeded ([`Waiting::wrote`]), and saves itself otherwise. None are carried under
+    /// [`ConflictPolicy::Reject`] (each save meets its own conflicts), nor one that changed
+    /// more than its data, nor any when together they pass the size limit.
+    fn carry(
+        &self,
+        own: Plan,
+        behind: Vec<Arc<Waiting>>,
+    ) -> Result<(Plan, String, Vec<Arc<Waiting>>), SessionError> {
+        let mut plan = own;
+        let mut carried = Vec::new();
+        if self.manager().config.integrity.conflicts == ConflictPolicy::LastWriterWins {
+            for save in behind {
+                if Arc::ptr_eq(&save.session.shared, &self.shared) {
+                    continue;
+                }
+                if let Some(merged) = save.session.changes_onto(&plan.id, &plan.record.data) {
+                    plan.record.data = merged;
+                    carried.push(save);
+                }
+            }
+        }
+        if !carried.is_empty() {
+            plan.owner = self.manager().owner_of(&plan.record.data);
+        }
+        let json = plan.record.to_json()?;
+        let fits = self.check_size(json.len());
+        if fits.is_ok() || carried.is_empty() {
+            fits?;
+            return Ok((plan, json, carried));
+        }
+        let own = self.plan();
+        let json = own.record.to_json()?;
+        self.check_size(json.len())?;
+        Ok((own, json, Vec::new()))
+    }
+
+    /// This request's data changes (since it loaded or last merged) applied to `onto`, last
+    /// writer wins, for a save in turn that writes them along with its own. `None` for a
+    /// session now under another id, or one that changed more than its data (its lifetime or
+    /// its creation stamp): it saves itself.
+    fn changes_onto(
+        &self,
+        id: &SessionId,
+        onto: &Map<String, Value>,
+    ) -> Option<Map<String, Value>> {
+        let state = self.state();
+        if state.id != *id || state.original_max_age != state.stored_max_age || state.stamped {
+            return None;
+        }
+        let sides = Sides {
+            base: state.stored_data(),
+            ours: &state.data,
+            theirs: onto,
+        };
+        merge::merge(sides, ConflictPolicy::LastWriterWins).ok()
+    }
+
     /// A turn among this process's saves of the session when some of them already take
     /// turns (one found the record changed under it): joining them beats racing them and
-    /// colliding again. `None` otherwise, and for a session not stored yet.
-    async fn join_busy_saves(&self) -> Result<Option<Turn>, SessionError> {
+    /// colliding again. `None` otherwise, and for a session not stored yet. While it waits,
+    /// the save is `waiting` in the turn's entry, for a holder to write along with its own.
+    async fn join_busy_saves(
+        &self,
+        waiting: &Arc<Waiting>,
+    ) -> Result<Option<Turn<Waiting>>, SessionError> {
         let locks = &self.manager().save_locks;
         if !locks.any_taken() {
             return Ok(None);
@@ -162,7 +255,7 @@ impl Session {
             state.id.clone()
         };
         locks
-            .turn_if_taken(&id, crate::DEFAULT_SERIALIZE_WAIT)
+            .turn_if_taken(&id, crate::DEFAULT_SERIALIZE_WAIT, Some(waiting.clone()))
             .await
     }
 
@@ -186,10 +279,14 @@ impl Session {
     }
 
     /// A turn among this process's saves of session `id`.
-    async fn save_turn(&self, id: &SessionId) -> Result<Turn, SessionError> {
+    async fn save_turn(
+        &self,
+        id: &SessionId,
+        waiting: &Arc<Waiting>,
+    ) -> Result<Turn<Waiting>, SessionError> {
         self.manager()
             .save_locks
-            .turn(id, crate::DEFAULT_SERIALIZE_WAIT)
+            .turn(id, crate::DEFAULT_SERIALIZE_WAIT, Some(waiting.clone()))
             .await
     }
 
@@ -242,6 +339,16 @@ impl Session {
             state.id = fresh;
         }
         Ok(())
+    }
+
+    /// Takes `plan`'s data (this request's changes and those of the saves written with it)
+    /// as what the session holds and the store has, as `version`.
+    pub(super) fn adopt(&self, plan: &Plan, version: Version) {
+        let mut state = self.state();
+        if state.id == plan.id {
+            state.data.clone_from(&plan.record.data);
+            state.mark_stored(plan.record.data.clone(), version);
+        }
     }
 
     fn mark_stored(&self, id: &SessionId, data: Map<String, Value>, version: Version) {

@@ -268,6 +268,58 @@ async fn a_save_that_waited_for_its_turn_starts_from_the_write_before_it() {
     );
 }
 
+/// The saves queued behind a session's save turn are written together by the first of them
+/// to get it (a group commit): one store write for all of them, and every change lands.
+#[tokio::test]
+async fn saves_waiting_for_the_turn_are_written_together() {
+    let recording = RecordingStore::new(MemoryStore::new());
+    let store = PausingStore::new(recording.clone());
+    let manager = SessionManager::new(store.clone(), config().build().unwrap());
+    let cookie = first_visit(&manager).await;
+    let h = begin(&manager, &cookie);
+    let id = h.session().await.unwrap().id();
+    h.session().await.unwrap().insert("h", 1).unwrap();
+    let a = begin(&manager, &cookie);
+    a.session().await.unwrap().insert("a", 1).unwrap();
+    a.finish().await.unwrap();
+    let mut queued = Vec::new();
+    for key in ["x", "y", "z"] {
+        let request = begin(&manager, &cookie);
+        request.session().await.unwrap().insert(key, 1).unwrap();
+        queued.push(request);
+    }
+
+    let first = store.pause_next_for("save", &id);
+    let h_finishing = tokio::spawn(async move { h.finish().await });
+    first.reached().await;
+    let second = store.pause_next_for("save", &id);
+    first.open();
+    second.reached().await; // H met A's write, merged, and holds the turn
+    let mut finishing = Vec::new();
+    for (n, request) in queued.into_iter().enumerate() {
+        finishing.push(tokio::spawn(async move { request.finish().await }));
+        while manager.save_turn_users(&id) < n + 2 {
+            tokio::task::yield_now().await;
+        }
+    }
+    recording.take();
+    second.open();
+    assert!(h_finishing.await.unwrap().unwrap().single().is_some());
+    for request in finishing {
+        assert!(request.await.unwrap().unwrap().single().is_some());
+    }
+    assert_eq!(
+        recording.take_kinds(),
+        ["save", "save"],
+        "H's save, then one save for X, Y and Z"
+    );
+    assert_eq!(
+        data_behind(&manager, &cookie).await,
+        Some(json!({"count": 0, "a": 1, "h": 1, "x": 1, "y": 1, "z": 1}))
+    );
+    assert_eq!(manager.save_turn_users(&id), 0);
+}
+
 #[tokio::test]
 async fn the_same_key_is_the_last_writers_by_default() {
     let (manager, store) = pausing(config());

@@ -1,0 +1,36 @@
+//! [`Waiting`]: a save waiting for its session's save turn, left in the turn's entry so that
+//! the holder can write it along with its own (a group commit): one store write then lands
+//! every change that queued behind the turn, instead of one write per change in turn.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::{write::Plan, Session};
+use crate::Version;
+
+/// A save waiting for its session's turn (shared with the turn's entry as an `Arc`).
+#[derive(Debug)]
+pub(crate) struct Waiting {
+    pub(super) session: Session,
+    written: AtomicBool,
+}
+
+impl Waiting {
+    pub(super) fn new(session: Session) -> Self {
+        Self {
+            session,
+            written: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a holder of the turn wrote this save's changes (so there is nothing left to
+    /// write once its own turn comes).
+    pub(super) fn was_written(&self) -> bool {
+        self.written.load(Ordering::Acquire)
+    }
+
+    /// Records that `plan`, which carries this save's changes, was stored as `version`.
+    pub(super) fn wrote(&self, plan: &Plan, version: Version) {
+        self.session.adopt(plan, version);
+        self.written.store(true, Ordering::Release);
+    }
+}
