@@ -78,11 +78,14 @@ impl Session {
         // a save of this one that looked for the turn just before it was taken). Each turn
         // starts by catching up with what the turns before it wrote (`catch_up`), and writes
         // the saves waiting behind it along with its own (`carry`).
-        let waiting = Arc::new(Waiting::new(self.clone()));
-        let mut turn = self.join_busy_saves(&waiting).await?;
+        let mut waiting = None;
+        let mut turn = self.join_busy_saves(&mut waiting).await?;
         let (mut collisions, mut merges, mut merges_in_turn) = (0, 0, 0);
         loop {
-            if waiting.was_written() {
+            if waiting
+                .as_ref()
+                .is_some_and(|waiting| waiting.was_written())
+            {
                 crate::telemetry::saved("merged");
                 return Ok(Persisted::Written);
             }
@@ -123,7 +126,11 @@ impl Session {
                     for save in &carried {
                         save.wrote(&plan, version);
                     }
-                    self.adopt(&plan, version);
+                    if carried.is_empty() {
+                        self.mark_stored(&plan.id, plan.record.data, version);
+                    } else {
+                        self.adopt(&plan, version);
+                    }
                     crate::telemetry::saved(if merges == 0 { "written" } else { "merged" });
                     return Ok(Persisted::Written);
                 }
@@ -142,7 +149,7 @@ impl Session {
                     }
                     self.merge_into(&plan.id, current)?;
                     if turn.is_none() {
-                        turn = Some(self.save_turn(&plan.id, &waiting).await?);
+                        turn = Some(self.save_turn(&plan.id, &mut waiting).await?);
                     } else {
                         // A conflict in turn is a writer outside this process's turns;
                         // the first is retried at once, the ones after it with a pause.
@@ -241,7 +248,7 @@ impl Session {
     /// the save is `waiting` in the turn's entry, for a holder to write along with its own.
     async fn join_busy_saves(
         &self,
-        waiting: &Arc<Waiting>,
+        waiting: &mut Option<Arc<Waiting>>,
     ) -> Result<Option<Turn<Waiting>>, SessionError> {
         let locks = &self.manager().save_locks;
         if !locks.any_taken() {
@@ -255,7 +262,11 @@ impl Session {
             state.id.clone()
         };
         locks
-            .turn_if_taken(&id, crate::DEFAULT_SERIALIZE_WAIT, Some(waiting.clone()))
+            .turn_if_taken(
+                &id,
+                crate::DEFAULT_SERIALIZE_WAIT,
+                Some(self.waiting(waiting)),
+            )
             .await
     }
 
@@ -278,15 +289,27 @@ impl Session {
         Ok(true)
     }
 
+    /// This save as it waits for a turn, made the first time it waits (a save that never
+    /// waits allocates nothing for it).
+    fn waiting(&self, waiting: &mut Option<Arc<Waiting>>) -> Arc<Waiting> {
+        waiting
+            .get_or_insert_with(|| Arc::new(Waiting::new(self.clone())))
+            .clone()
+    }
+
     /// A turn among this process's saves of session `id`.
     async fn save_turn(
         &self,
         id: &SessionId,
-        waiting: &Arc<Waiting>,
+        waiting: &mut Option<Arc<Waiting>>,
     ) -> Result<Turn<Waiting>, SessionError> {
         self.manager()
             .save_locks
-            .turn(id, crate::DEFAULT_SERIALIZE_WAIT, Some(waiting.clone()))
+            .turn(
+                id,
+                crate::DEFAULT_SERIALIZE_WAIT,
+                Some(self.waiting(waiting)),
+            )
             .await
     }
 
