@@ -1,6 +1,13 @@
 //! [`Waiting`]: a save waiting for its session's save turn, left in the turn's entry so that
 //! the holder can write it along with its own (a group commit): one store write then lands
 //! every change that queued behind the turn, instead of one write per change in turn.
+//!
+//! A waiting save is only read by the holder; it takes the written record as its own (and
+//! returns without writing) once the holder's write succeeded, and saves itself otherwise. So
+//! no save reports success before its changes are stored. The converse is possible: a request
+//! dropped while it waited (the client went away), or one whose wait timed out (`Busy`, after
+//! 10 s) just after the holder read it, may have its changes written although it never
+//! answered, as a save that lands just before a disconnect would.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
