@@ -57,8 +57,9 @@ const LONGEST_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// the session JSON of [`Record::to_json`](session_core::Record::to_json), written with
 /// `EX ttl`, `ttl = ceil((expires_at - now) / 1 s)`; `SET NX EX` to create, `EXPIRE` to
 /// touch, `DEL` to destroy. The Redis TTL is the truth: a `cookie.expires` left stale by a
-/// touch is not an expiry. A read-only request costs one round trip: its load and touch are
-/// one script call that touches for the session's own lifetime.
+/// touch is not an expiry. A read-only request costs one round trip: its load reads the value
+/// and its TTL (`GET` and `PTTL`, pipelined), and its touch is left out while that TTL is
+/// within [`touch_after`](RedisStoreBuilder::touch_after) of the session's own lifetime.
 ///
 /// A save is conditional and one round trip: one `EVALSHA` of a script that writes only if the
 /// key still holds the very bytes the request read (their SHA-1 is the record's [`Version`]),
