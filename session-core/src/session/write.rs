@@ -95,8 +95,7 @@ impl Session {
                 return self.drop_expired(own).await;
             }
             let Some(expected) = own.version else {
-                let json = own.record.to_json()?;
-                self.check_size(json.len())?;
+                let json = self.encode(&own)?;
                 let write =
                     Write::encoded(&own.record, &json, own.deadline).owned_by(own.owner.as_deref());
                 match store.create(&own.id, write).await? {
@@ -216,9 +215,15 @@ impl Session {
             return Ok((plan, json, carried));
         }
         let own = self.plan();
-        let json = own.record.to_json()?;
-        self.check_size(json.len())?;
+        let json = self.encode(&own)?;
         Ok((own, json, Vec::new()))
+    }
+
+    /// `plan`'s record as Node's session JSON, refused when it is over the size limit.
+    fn encode(&self, plan: &Plan) -> Result<String, SessionError> {
+        let json = plan.record.to_json()?;
+        self.check_size(json.len())?;
+        Ok(json)
     }
 
     /// This request's data changes (since it loaded or last merged) applied to `onto`, last

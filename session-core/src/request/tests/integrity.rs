@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::{config, cookie_pair, first_visit, Single};
 use crate::{
-    testing::{PausingStore, RecordingStore},
+    testing::{Gate, PausingStore, RecordingStore},
     ConflictPolicy, MemoryStore, RequestFacts, RequestSession, SessionConfigBuilder, SessionError,
-    SessionManager, Store,
+    SessionId, SessionManager, SetCookies, Store,
 };
 
 fn pausing(config: SessionConfigBuilder) -> (SessionManager, PausingStore<MemoryStore>) {
@@ -173,6 +173,26 @@ async fn changes_to_different_keys_both_persist() {
     );
 }
 
+/// Finishes request `h`, whose save will meet another write: lets its first save through
+/// to the conflict and pauses its second, so that `h` holds the session's save turn. Returns
+/// the gate of that second save and `h`'s finish.
+async fn hold_the_turn<S: Store>(
+    store: &PausingStore<S>,
+    id: &SessionId,
+    h: RequestSession,
+) -> (
+    Gate,
+    tokio::task::JoinHandle<Result<SetCookies, SessionError>>,
+) {
+    let first = store.pause_next_for("save", id);
+    let finishing = tokio::spawn(async move { h.finish().await });
+    first.reached().await;
+    let second = store.pause_next_for("save", id);
+    first.open();
+    second.reached().await; // H met the other write, merged, and holds the turn
+    (second, finishing)
+}
+
 /// Saves racing for one session take turns once one of them found the record changed: a
 /// save that starts while another holds the turn (merging, about to write again) waits for it
 /// instead of reaching the store and changing the record under it once more. Without that, a
@@ -192,12 +212,7 @@ async fn a_save_waits_for_the_turn_of_a_save_that_is_merging() {
     let x = begin(&manager, &cookie);
     x.session().await.unwrap().insert("x", 1).unwrap();
 
-    let first = store.pause_next_for("save", &id);
-    let h_finishing = tokio::spawn(async move { h.finish().await });
-    first.reached().await;
-    let second = store.pause_next_for("save", &id);
-    first.open();
-    second.reached().await; // H met A's write, merged, and holds the turn for its next save
+    let (second, h_finishing) = hold_the_turn(&store, &id, h).await;
     assert_eq!(manager.save_turn_users(&id), 1);
     let third = store.pause_next_for("save", &id);
     let x_finishing = tokio::spawn(async move { x.finish().await });
@@ -243,12 +258,7 @@ async fn a_save_that_waited_for_its_turn_starts_from_the_write_before_it() {
     x_session.insert("x", 1).unwrap();
     let id = x_session.id();
 
-    let first = store.pause_next_for("save", &id);
-    let h_finishing = tokio::spawn(async move { h.finish().await });
-    first.reached().await;
-    let second = store.pause_next_for("save", &id);
-    first.open();
-    second.reached().await; // H met A's write, merged, and holds the turn
+    let (second, h_finishing) = hold_the_turn(&store, &id, h).await;
     let x_finishing = tokio::spawn(async move { x.finish().await });
     while manager.save_turn_users(&id) < 2 {
         tokio::task::yield_now().await;
@@ -289,12 +299,7 @@ async fn saves_waiting_for_the_turn_are_written_together() {
         queued.push(request);
     }
 
-    let first = store.pause_next_for("save", &id);
-    let h_finishing = tokio::spawn(async move { h.finish().await });
-    first.reached().await;
-    let second = store.pause_next_for("save", &id);
-    first.open();
-    second.reached().await; // H met A's write, merged, and holds the turn
+    let (second, h_finishing) = hold_the_turn(&store, &id, h).await;
     let mut finishing = Vec::new();
     for (n, request) in queued.into_iter().enumerate() {
         finishing.push(tokio::spawn(async move { request.finish().await }));
