@@ -8,9 +8,13 @@
 //! callgrind_annotate --inclusive=yes callgrind.out.<pid>
 //! ```
 //!
-//! `bare` is the router without sessions (the same body), `new` a request without a cookie
-//! (creates and stores a session), `returning` one with a valid cookie (loads, increments and
-//! saves it): the scenarios of `cargo xtask bench http`, minus the sockets. The `cookie-`
+//! `bare` is the router without sessions, sent what a returning visitor sends (a cookie of the
+//! same size, with no session behind it) and answering the first visit's body, computed per
+//! request, as the bare servers of `cargo xtask bench http` do; `bare-new` the same without a
+//! cookie. `new` is a request without a cookie (creates and stores a session), `returning`
+//! one with a valid cookie (loads, increments and saves it): the scenarios of
+//! `cargo xtask bench http`, minus the sockets. The session layer's cost is `returning` over
+//! `bare`, and `new` over `bare-new`. The `cookie-`
 //! scenarios are the same in cookie mode (`CookieFormat::Encrypted`, no store), as the
 //! `-ours-cookie` servers run.
 
@@ -23,8 +27,20 @@ use session_core::{CookieFormat, MemoryStore, SessionConfig, SessionManager};
 use tower::ServiceExt;
 
 const DEFAULT_REQUESTS: usize = 10_000;
-const USAGE: &str = "usage: bench-requests bare|new|returning|cookie-new|cookie-returning [N]";
-const SCENARIOS: [&str; 5] = ["bare", "new", "returning", "cookie-new", "cookie-returning"];
+const USAGE: &str =
+    "usage: bench-requests bare|bare-new|new|returning|cookie-new|cookie-returning [N]";
+const SCENARIOS: [&str; 6] = [
+    "bare",
+    "bare-new",
+    "new",
+    "returning",
+    "cookie-new",
+    "cookie-returning",
+];
+
+/// What the bare router is sent as a returning visitor's cookie: as long as ours, with no
+/// session behind it (as `cargo xtask bench http` sends its bare servers).
+const BARE_COOKIE: &str = "connect.sid=s%3A00000000000000000000000000000000.0000000000000000000000000000000000000000000";
 
 /// The cookie `bench-server`'s servers set: signed, with a 30-minute `Max-Age`.
 const SECRET: &str = "bench secret, at least thirty-two bytes long";
@@ -32,6 +48,11 @@ const SESSION_TTL: Duration = Duration::from_secs(30 * 60);
 
 async fn visit(session: Session) -> Result<String, SessionError> {
     Ok(routes::visit(&session)?.body)
+}
+
+/// The body of a first visit, formatted per request as the counter's are.
+fn first_visit_body() -> String {
+    format!("count={}", std::hint::black_box(0_u64))
 }
 
 fn request(cookie: Option<&str>) -> Request<Body> {
@@ -71,7 +92,7 @@ fn main() -> ExitCode {
     let sessions = Router::new()
         .route("/", get(visit))
         .layer(SessionLayer::new(manager));
-    let bare: Router = Router::new().route("/", get(|| async { "count=0" }));
+    let bare: Router = Router::new().route("/", get(|| async { first_visit_body() }));
     runtime.block_on(async {
         let first = sessions
             .clone()
@@ -85,9 +106,12 @@ fn main() -> ExitCode {
             .next()
             .expect("name=value")
             .to_owned();
-        let app = if scenario == "bare" { &bare } else { &sessions };
-        let cookie = !scenario.ends_with("new");
-        let cookie = cookie.then_some(cookie_pair.as_str());
+        let app = if scenario.starts_with("bare") { &bare } else { &sessions };
+        let cookie = match scenario {
+            "bare" => Some(BARE_COOKIE),
+            _ if scenario.ends_with("new") => None,
+            _ => Some(cookie_pair.as_str()),
+        };
         for _ in 0..count {
             let response = app
                 .clone()
