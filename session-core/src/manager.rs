@@ -41,7 +41,10 @@ pub struct SessionManager {
 
 pub(crate) struct ManagerInner {
     pub(crate) config: SessionConfig,
-    pub(crate) store: Arc<dyn Store>,
+    /// The store as the public [`SessionManager::store`] hands it out: `observed`.
+    store: Arc<dyn Store>,
+    /// The store as the session layer calls it, observed.
+    observed: Arc<Observed>,
     /// The turns of sessions' requests, when they are serialised.
     pub(crate) locks: Option<Arc<SessionLocks>>,
     /// In cookie mode, how sessions are read from and written into cookies; `None` with a
@@ -55,6 +58,12 @@ pub(crate) struct ManagerInner {
 }
 
 impl ManagerInner {
+    /// The store as the session layer calls it: the observed calls, unboxed down to the
+    /// store's own.
+    pub(crate) fn observed(&self) -> &Observed {
+        &self.observed
+    }
+
     /// What a touch gives loaded records, for [`Store::load_and_touch`].
     pub(crate) fn lifetimes(&self) -> Lifetimes {
         Lifetimes::new(self.config.max_age(), self.config.browser_session_ttl)
@@ -89,8 +98,8 @@ impl ManagerInner {
             return Err(SessionError::NoUserKey);
         }
         let mut live = Vec::new();
-        for id in self.store.sessions_of(user).await? {
-            let Some(loaded) = self.store.load(&id).await? else {
+        for id in self.observed().sessions_of(user).await? {
+            let Some(loaded) = self.observed().load(&id).await? else {
                 continue;
             };
             if self.owner_of(&loaded.record.data).as_deref() == Some(user) {
@@ -109,7 +118,7 @@ impl ManagerInner {
         let mut revoked = 0;
         for id in self.sessions_of(user).await? {
             if Some(&id) != keep {
-                self.store.delete(&id).await?;
+                self.observed().delete(&id).await?;
                 revoked += 1;
             }
         }
@@ -188,7 +197,7 @@ impl SessionManager {
             Some(key) => Arc::new(HashedIds::new(store, key.bytes())),
             None => store,
         };
-        let store = Arc::new(Observed::new(store));
+        let observed = Arc::new(Observed::new(store));
         let locks = config
             .integrity
             .serialize
@@ -196,7 +205,8 @@ impl SessionManager {
         Self {
             inner: Arc::new(ManagerInner {
                 config,
-                store,
+                store: observed.clone(),
+                observed,
                 locks,
                 cookie,
                 save_locks: Arc::default(),

@@ -99,7 +99,7 @@ impl RequestSession {
         if let Some(id) = &cookie_id {
             self.wait_for_turn(id).await?;
             match manager
-                .store
+                .observed()
                 .load_and_touch(id, manager.lifetimes())
                 .await?
             {
@@ -113,7 +113,7 @@ impl RequestSession {
                 }
                 Some(_) => {
                     tracing::debug!(id = %id.redacted(), "session reached its absolute timeout; starting a new one");
-                    manager.store.delete(id).await?;
+                    manager.observed().delete(id).await?;
                     crate::telemetry::destroyed("absolute_timeout", 1);
                 }
                 None => {
@@ -219,7 +219,7 @@ impl RequestSession {
                     (state.id.clone(), state.is_persisted())
                 };
                 if self.config().unset == Unset::Destroy && persisted {
-                    self.inner.manager.store.delete(&id).await?;
+                    self.inner.manager.observed().delete(&id).await?;
                 }
                 Ok(None)
             }
@@ -291,10 +291,10 @@ impl RequestSession {
         let deadline =
             deadline::store_deadline(expires, manager.config.browser_session_ttl, ends_at, now);
         if deadline <= now {
-            manager.store.delete(&id).await?;
+            manager.observed().delete(&id).await?;
             return Ok(false);
         }
-        Ok(manager.store.touch(&id, deadline, owner.as_deref()).await?)
+        Ok(manager.observed().touch(&id, deadline, owner.as_deref()).await?)
     }
 
     /// The session's `Set-Cookie` value; a cookie that verified against the signing secret is

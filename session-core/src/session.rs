@@ -620,7 +620,7 @@ impl Session {
         let id = self.id();
         let loaded = self
             .manager()
-            .store
+            .observed()
             .load(&id)
             .await?
             .ok_or(SessionError::Missing)?;
@@ -727,7 +727,7 @@ impl Session {
             (state.id.clone(), state.is_persisted())
         };
         if persisted {
-            self.manager().store.delete(&id).await?;
+            self.manager().observed().delete(&id).await?;
             self.state().version = None;
         }
         Ok(())

@@ -11,7 +11,7 @@ use crate::{
     lineage::Lineage,
     lock::Turn,
     merge::{self, Sides},
-    ConflictPolicy, CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, Store,
+    ConflictPolicy, CookieData, Created, Loaded, Record, Saved, SessionError, SessionId,
     Version, Write,
 };
 
@@ -71,7 +71,7 @@ impl Session {
     /// otherwise (merging into the current record when another writer changed it), `delete`
     /// when it has already expired.
     pub(crate) async fn persist(&self) -> Result<Persisted, SessionError> {
-        let store: &dyn Store = &*self.manager().store;
+        let store = self.manager().observed();
         // Taken after a first save found the record changed, or up front when other saves of
         // the session already take turns: from then on this process's saves of the session
         // go one at a time, so a conflict under the turn means another process is racing (or
@@ -349,7 +349,7 @@ impl Session {
     /// A session already past its expiry is not written; a stored one is deleted.
     async fn drop_expired(&self, plan: Plan) -> Result<Persisted, SessionError> {
         if plan.version.is_some() {
-            self.manager().store.delete(&plan.id).await?;
+            self.manager().observed().delete(&plan.id).await?;
         }
         let mut state = self.state();
         if state.id == plan.id {

@@ -31,6 +31,11 @@ impl HashedIds {
         }
     }
 
+    /// The inner store as the trait object (a call on the `Arc` would box one more future).
+    fn inner(&self) -> &dyn Store {
+        &*self.inner
+    }
+
     /// The key the inner store knows session `id` by.
     fn stored<'a>(&self, id: &'a SessionId) -> Cow<'a, SessionId> {
         if id.as_str().starts_with(STORED_MARK) {
@@ -46,11 +51,11 @@ impl HashedIds {
 #[async_trait]
 impl Store for HashedIds {
     async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        self.inner.load(&self.stored(id)).await
+        self.inner().load(&self.stored(id)).await
     }
 
     async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
-        self.inner.create(&self.stored(id), write).await
+        self.inner().create(&self.stored(id), write).await
     }
 
     async fn save(
@@ -59,7 +64,7 @@ impl Store for HashedIds {
         write: Write<'_>,
         expected: &Version,
     ) -> Result<Saved, StoreError> {
-        self.inner.save(&self.stored(id), write, expected).await
+        self.inner().save(&self.stored(id), write, expected).await
     }
 
     async fn touch(
@@ -68,16 +73,16 @@ impl Store for HashedIds {
         expires_at: SystemTime,
         owner: Option<&str>,
     ) -> Result<bool, StoreError> {
-        self.inner.touch(&self.stored(id), expires_at, owner).await
+        self.inner().touch(&self.stored(id), expires_at, owner).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.inner.delete(&self.stored(id)).await
+        self.inner().delete(&self.stored(id)).await
     }
 
     /// The stored keys (`~…`), which the other calls take as they are.
     async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError> {
-        self.inner.sessions_of(owner).await
+        self.inner().sessions_of(owner).await
     }
 
     async fn load_and_touch(
@@ -85,7 +90,7 @@ impl Store for HashedIds {
         id: &SessionId,
         lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
-        self.inner.load_and_touch(&self.stored(id), lifetimes).await
+        self.inner().load_and_touch(&self.stored(id), lifetimes).await
     }
 
     fn name(&self) -> &'static str {

@@ -109,6 +109,11 @@ impl Observed {
         }
     }
 
+    /// The inner store as the trait object (a call on the `Arc` would box one more future).
+    fn inner(&self) -> &dyn Store {
+        &*self.inner
+    }
+
     /// Counts a call and records its duration with the recorder installed now, if any.
     fn measure(&self, op: &'static str, outcome: &'static str, elapsed: Duration) {
         let (name, seconds) = (self.name, elapsed.as_secs_f64());
@@ -191,23 +196,28 @@ fn found(loaded: &Option<Loaded>) -> &'static str {
     }
 }
 
-#[async_trait]
-impl Store for Observed {
-    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        self.observe("load", Some(id), self.inner.load(id), found)
+/// The calls of the session layer: not the `Store` methods, whose futures `async_trait` boxes
+/// (one allocation per call), but the same calls unboxed around the inner store's.
+impl Observed {
+    pub(crate) async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
+        self.observe("load", Some(id), self.inner().load(id), found)
             .await
     }
 
-    async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
+    pub(crate) async fn create(
+        &self,
+        id: &SessionId,
+        write: Write<'_>,
+    ) -> Result<Created, StoreError> {
         let outcome = |created: &Created| match created {
             Created::Written(_) => "written",
             Created::IdTaken => "id_taken",
         };
-        self.observe("create", Some(id), self.inner.create(id, write), outcome)
+        self.observe("create", Some(id), self.inner().create(id, write), outcome)
             .await
     }
 
-    async fn save(
+    pub(crate) async fn save(
         &self,
         id: &SessionId,
         write: Write<'_>,
@@ -218,8 +228,60 @@ impl Store for Observed {
             Saved::Changed(_) => "changed",
             Saved::Gone => "gone",
         };
-        let call = self.inner.save(id, write, expected);
+        let call = self.inner().save(id, write, expected);
         self.observe("save", Some(id), call, outcome).await
+    }
+
+    pub(crate) async fn touch(
+        &self,
+        id: &SessionId,
+        expires_at: SystemTime,
+        owner: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let outcome = |touched: &bool| if *touched { "touched" } else { "missing" };
+        let call = self.inner().touch(id, expires_at, owner);
+        self.observe("touch", Some(id), call, outcome).await
+    }
+
+    pub(crate) async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.observe("delete", Some(id), self.inner().delete(id), |_| "deleted")
+            .await
+    }
+
+    pub(crate) async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError> {
+        let call = self.inner().sessions_of(owner);
+        self.observe("sessions_of", None, call, |_| "listed").await
+    }
+
+    pub(crate) async fn load_and_touch(
+        &self,
+        id: &SessionId,
+        lifetimes: Lifetimes,
+    ) -> Result<Option<Loaded>, StoreError> {
+        let call = self.inner().load_and_touch(id, lifetimes);
+        self.observe("load", Some(id), call, found).await
+    }
+}
+
+/// For code outside the session layer ([`SessionManager::store`](crate::SessionManager::store)):
+/// the same calls, through the inherent methods above.
+#[async_trait]
+impl Store for Observed {
+    async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
+        Observed::load(self, id).await
+    }
+
+    async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
+        Observed::create(self, id, write).await
+    }
+
+    async fn save(
+        &self,
+        id: &SessionId,
+        write: Write<'_>,
+        expected: &Version,
+    ) -> Result<Saved, StoreError> {
+        Observed::save(self, id, write, expected).await
     }
 
     async fn touch(
@@ -228,19 +290,15 @@ impl Store for Observed {
         expires_at: SystemTime,
         owner: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let outcome = |touched: &bool| if *touched { "touched" } else { "missing" };
-        let call = self.inner.touch(id, expires_at, owner);
-        self.observe("touch", Some(id), call, outcome).await
+        Observed::touch(self, id, expires_at, owner).await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.observe("delete", Some(id), self.inner.delete(id), |_| "deleted")
-            .await
+        Observed::delete(self, id).await
     }
 
     async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError> {
-        let call = self.inner.sessions_of(owner);
-        self.observe("sessions_of", None, call, |_| "listed").await
+        Observed::sessions_of(self, owner).await
     }
 
     async fn load_and_touch(
@@ -248,8 +306,7 @@ impl Store for Observed {
         id: &SessionId,
         lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
-        let call = self.inner.load_and_touch(id, lifetimes);
-        self.observe("load", Some(id), call, found).await
+        Observed::load_and_touch(self, id, lifetimes).await
     }
 
     fn name(&self) -> &'static str {
