@@ -93,29 +93,35 @@ pub(crate) fn encode_value(value: &str) -> String {
 /// stay as they are are copied at once (a signed id is mostly such a run).
 pub(crate) fn encode_value_into(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let keep = |byte: u8| byte.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&byte);
-    let bytes = value.as_bytes();
-    // Byte ranges, not `str` slices: an encoded multi-byte character leaves `run_start` inside it.
+    out.reserve(value.len());
     let mut run_start = 0;
-    for (index, &byte) in bytes.iter().enumerate() {
-        if keep(byte) {
+    for (index, &byte) in value.as_bytes().iter().enumerate() {
+        if KEPT[usize::from(byte)] {
             continue;
         }
-        push_ascii(out, &bytes[run_start..index]);
+        // A run of kept (ASCII) characters starts and ends on character boundaries; the only
+        // run that does not is the empty one inside a multi-byte character.
+        out.push_str(value.get(run_start..index).unwrap_or_default());
         out.push('%');
         out.push(char::from(HEX[usize::from(byte >> 4)]));
         out.push(char::from(HEX[usize::from(byte & 0xf)]));
         run_start = index + 1;
     }
-    push_ascii(out, &bytes[run_start..]);
+    out.push_str(value.get(run_start..).unwrap_or_default());
 }
 
-/// Appends a run of bytes that are all kept ASCII characters.
-fn push_ascii(out: &mut String, run: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(run) {
-        out.push_str(text);
+/// The bytes `encodeURIComponent` keeps as they are, by value: one lookup per byte.
+const KEPT: [bool; 256] = {
+    let mut kept = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        kept[byte] = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')');
+        byte += 1;
     }
-}
+    kept
+};
 
 #[cfg(test)]
 mod tests {
@@ -165,5 +171,19 @@ mod tests {
         assert_eq!(encode_value("-_.!~*'()"), "-_.!~*'()");
         assert_eq!(encode_value("é "), "%C3%A9%20");
         assert_eq!(encode_value("aé/b€c"), "a%C3%A9%2Fb%E2%82%ACc");
+    }
+
+    #[test]
+    fn keeps_exactly_the_characters_encode_uri_component_keeps() {
+        let unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()";
+        for byte in 0..=127_u8 {
+            let text = char::from(byte).to_string();
+            let expected = if unreserved.contains(&*text) {
+                text.clone()
+            } else {
+                format!("%{byte:02X}")
+            };
+            assert_eq!(encode_value(&text), expected, "byte {byte}");
+        }
     }
 }

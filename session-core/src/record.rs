@@ -12,6 +12,10 @@ use serde_json::{Map, Value};
 
 use crate::{deadline, Priority, SameSite, StoreError};
 
+mod loose;
+
+use loose::{Key, Loose};
+
 /// Top-level keys that cannot hold application data: `cookie` holds the cookie state, and
 /// Node drops keys named like its `Session` methods when it loads a session.
 pub const RESERVED_KEYS: &[&str] = &[
@@ -135,7 +139,7 @@ impl Record {
     /// `cookie` object is [`StoreError::Corrupt`], as it is for express-session.
     pub fn from_json(json: &str) -> Result<Self, StoreError> {
         let mut deserializer = serde_json::Deserializer::from_str(json);
-        let read = deserializer
+        let read: ReadRecord<'_> = deserializer
             .deserialize_map(RecordVisitor)
             .map_err(StoreError::corrupt)?;
         deserializer.end().map_err(StoreError::corrupt)?;
@@ -145,16 +149,16 @@ impl Record {
         Ok(Self {
             data: read.data,
             cookie: cookie.into_data(),
-            created_at: read.created_at.as_ref().and_then(parse_date),
+            created_at: read.created_at.and_then(parse_date),
         })
     }
 }
 
-/// What [`RecordVisitor`] reads.
-struct ReadRecord {
+/// What [`RecordVisitor`] reads, borrowing from the JSON.
+struct ReadRecord<'de> {
     data: Map<String, Value>,
-    cookie: Option<WireCookieIn>,
-    created_at: Option<Value>,
+    cookie: Option<WireCookieIn<'de>>,
+    created_at: Option<Loose<'de>>,
 }
 
 /// Reads a stored session in one pass: the `cookie` object into [`WireCookieIn`], the creation
@@ -162,7 +166,7 @@ struct ReadRecord {
 struct RecordVisitor;
 
 impl<'de> Visitor<'de> for RecordVisitor {
-    type Value = ReadRecord;
+    type Value = ReadRecord<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a session object")
@@ -174,46 +178,52 @@ impl<'de> Visitor<'de> for RecordVisitor {
             cookie: None,
             created_at: None,
         };
-        while let Some(key) = access.next_key::<String>()? {
+        while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
             if key == "cookie" {
-                read.cookie = Some(access.next_value::<WireCookieIn>()?);
+                read.cookie = Some(access.next_value::<WireCookieIn<'de>>()?);
             } else if key == CREATED_AT_KEY {
-                read.created_at = Some(access.next_value::<Value>()?);
-            } else if RESERVED_KEYS.contains(&key.as_str()) {
+                read.created_at = Some(access.next_value::<Loose<'de>>()?);
+            } else if RESERVED_KEYS.contains(&&*key) {
                 access.next_value::<IgnoredAny>()?;
             } else {
                 let value = access.next_value::<Value>()?;
-                read.data.insert(key, value);
+                read.data.insert(key.into_owned(), value);
             }
         }
         Ok(read)
     }
 }
 
-/// Node's `cookie` object as stored. Every field is read as raw JSON and interpreted leniently
-/// ([`WireCookieIn::into_data`]): the store's expiry, not these fields, decides whether a
-/// session lives, so an odd field must not make a live session unreadable.
+/// Node's `cookie` object as stored. Every field is read as any JSON value and interpreted
+/// leniently ([`WireCookieIn::into_data`]): the store's expiry, not these fields, decides
+/// whether a session lives, so an odd field must not make a live session unreadable.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireCookieIn {
-    original_max_age: Option<Value>,
-    expires: Option<Value>,
-    secure: Option<Value>,
-    http_only: Option<Value>,
-    domain: Option<Value>,
-    path: Option<Value>,
-    same_site: Option<Value>,
-    priority: Option<Value>,
-    partitioned: Option<Value>,
+struct WireCookieIn<'a> {
+    #[serde(borrow)]
+    original_max_age: Option<Loose<'a>>,
+    #[serde(borrow)]
+    expires: Option<Loose<'a>>,
+    #[serde(borrow)]
+    secure: Option<Loose<'a>>,
+    #[serde(borrow)]
+    http_only: Option<Loose<'a>>,
+    #[serde(borrow)]
+    domain: Option<Loose<'a>>,
+    #[serde(borrow)]
+    path: Option<Loose<'a>>,
+    #[serde(borrow)]
+    same_site: Option<Loose<'a>>,
+    #[serde(borrow)]
+    priority: Option<Loose<'a>>,
+    #[serde(borrow)]
+    partitioned: Option<Loose<'a>>,
 }
 
-impl WireCookieIn {
+impl WireCookieIn<'_> {
     fn into_data(self) -> CookieData {
-        let flag = |value: Option<Value>| value.and_then(|v| v.as_bool());
-        let text = |value: Option<Value>| match value {
-            Some(Value::String(text)) => Some(text),
-            _ => None,
-        };
+        let flag = |value: Option<Loose<'_>>| value.and_then(|v| v.as_bool());
+        let text = |value: Option<Loose<'_>>| value.and_then(Loose::into_text);
         CookieData {
             // Node writes any number here (a max age of 1e15 ms is a valid JavaScript
             // number); past 100 years it counts as 100 years. `as` saturates, NaN is 0.
@@ -221,14 +231,14 @@ impl WireCookieIn {
                 .original_max_age
                 .and_then(|v| v.as_f64())
                 .map(|ms| deadline::clamp_ms(ms.max(0.0) as u64)),
-            expires: self.expires.as_ref().and_then(parse_date),
+            expires: self.expires.and_then(parse_date),
             secure: flag(self.secure),
             http_only: flag(self.http_only).unwrap_or(true),
             domain: text(self.domain),
             path: text(self.path).unwrap_or_else(|| "/".to_owned()),
             same_site: match self.same_site {
-                Some(Value::Bool(true)) => Some(SameSite::Strict),
-                Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+                Some(Loose::Bool(true)) => Some(SameSite::Strict),
+                Some(Loose::Text(s)) => match s.to_ascii_lowercase().as_str() {
                     "strict" => Some(SameSite::Strict),
                     "lax" => Some(SameSite::Lax),
                     "none" => Some(SameSite::None),
@@ -250,16 +260,15 @@ impl WireCookieIn {
 /// An ISO-8601 string (with or without milliseconds) or epoch milliseconds, to the whole
 /// millisecond (Node's clock, and what is written back) and no later than the latest
 /// writable date, so that what is read writes back as itself.
-fn parse_date(value: &Value) -> Option<SystemTime> {
+fn parse_date(value: Loose<'_>) -> Option<SystemTime> {
     match value {
-        Value::String(s) => {
-            let time = humantime::parse_rfc3339_weak(s).ok()?;
+        Loose::Text(s) => {
+            let time = humantime::parse_rfc3339_weak(&s).ok()?;
             let since = time.duration_since(UNIX_EPOCH).ok()?;
             let whole_ms = Duration::from_millis(u64::try_from(since.as_millis()).ok()?);
             UNIX_EPOCH.checked_add(whole_ms).map(deadline::writable)
         }
-        Value::Number(n) => {
-            let ms = n.as_f64()?;
+        Loose::Number(ms) => {
             let since = (ms >= 0.0).then(|| Duration::from_millis(ms as u64))?;
             UNIX_EPOCH.checked_add(since).map(deadline::writable)
         }

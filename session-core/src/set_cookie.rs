@@ -2,7 +2,7 @@
 //! 0.7 `serialize`): `Domain`, `Path`, `Expires`, `HttpOnly`, `Secure`, `Partitioned`,
 //! `Priority`, `SameSite`, in that order, with the value percent-encoded.
 
-use std::time::SystemTime;
+use std::{fmt::Write as _, time::SystemTime};
 
 use crate::{config::CookiePolicy, cookie_header::encode_value_into};
 
@@ -66,8 +66,9 @@ fn write_attributes(
     out.push_str("; Path=");
     out.push_str(&policy.path);
     if let Some(expires) = expires {
-        out.push_str("; Expires=");
-        out.push_str(&httpdate::fmt_http_date(crate::deadline::writable(expires)));
+        let date = httpdate::HttpDate::from(crate::deadline::writable(expires));
+        // Written in place; writing into a `String` cannot fail.
+        let _ = write!(out, "; Expires={date}");
     }
     if policy.http_only {
         out.push_str("; HttpOnly");
