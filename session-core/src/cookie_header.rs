@@ -117,7 +117,10 @@ const KEPT: [bool; 256] = {
     while byte < 256 {
         let b = byte as u8;
         kept[byte] = b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')');
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            );
         byte += 1;
     }
     kept

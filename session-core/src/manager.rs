@@ -178,7 +178,10 @@ impl SessionManager {
     /// let request = manager.begin([], RequestFacts::plain_http());
     /// request.session().await?.insert("user", "ann")?;
     /// let cookie = request.finish().await?.first().expect("written").to_owned();
-    /// assert!(!cookie.contains("ann"), "sealed: {cookie}");
+    /// // The next request reads the session out of the cookie alone.
+    /// let pair = cookie.split(';').next().expect("name=value");
+    /// let next = manager.begin([pair.as_bytes()], RequestFacts::plain_http());
+    /// assert_eq!(next.session().await?.get::<String>("user")?.as_deref(), Some("ann"));
     /// # Ok(()) }
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run()).unwrap();
     /// ```

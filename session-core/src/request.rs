@@ -294,7 +294,10 @@ impl RequestSession {
             manager.observed().delete(&id).await?;
             return Ok(false);
         }
-        Ok(manager.observed().touch(&id, deadline, owner.as_deref()).await?)
+        Ok(manager
+            .observed()
+            .touch(&id, deadline, owner.as_deref())
+            .await?)
     }
 
     /// The session's `Set-Cookie` value; a cookie that verified against the signing secret is

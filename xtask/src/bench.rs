@@ -1,13 +1,16 @@
-//! `cargo xtask bench [http | memory]`: the criterion micro-benchmarks (no argument), the
-//! side-by-side HTTP benchmark ([`bench_http`]) and the memory per session
-//! ([`bench_memory`]); and what the last two share: the release build
-//! of `session-bench`, the machine's description and `bench/RESULTS.md`.
+//! `cargo xtask bench [http | memory | instructions]`: the criterion micro-benchmarks (no
+//! argument), the side-by-side HTTP benchmark ([`bench_http`]), the memory per session
+//! ([`bench_memory`]) and the instructions per request ([`bench_instructions`]); and what the
+//! last three share: the release build of `session-bench`, the machine's description and
+//! `bench/RESULTS.md`.
 
 use std::{path::PathBuf, process::Command};
 
-use crate::{bench_http, bench_memory, ci::cargo, cmd, smoke::target_dir, Result};
+use crate::{
+    bench_http, bench_instructions, bench_memory, ci::cargo, cmd, smoke::target_dir, Result,
+};
 
-const USAGE: &str = "usage: cargo xtask bench [http [--warmup S] [--duration S] [SERVER...] | memory [--sessions N]]";
+const USAGE: &str = "usage: cargo xtask bench [http [--warmup S] [--duration S] [SERVER...] | memory [--sessions N] | instructions]";
 
 /// Runs the benchmark named by `args`; without one, the micro-benchmarks of session-core
 /// (signing, ids, memory store) and session-axum (one request through the layer against the
@@ -28,6 +31,7 @@ pub(crate) fn run(args: &[String]) -> Result {
         ),
         Some("http") => bench_http::run(&args[1..]),
         Some("memory") => bench_memory::run(&args[1..]),
+        Some("instructions") => bench_instructions::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -52,10 +56,11 @@ fn results_path() -> PathBuf {
 }
 
 const RESULTS_TITLE: &str = "# Benchmark results\n\n\
-Written by `cargo xtask bench http` (every section) and `cargo xtask bench memory` (the memory\n\
-section only). The servers are `bench/src/bin/bench-server/`, the memory benchmark\n\
-`bench/src/bin/bench-memory.rs`, the driver `xtask/src/bench_http.rs`; the in-process requests\n\
-for an instruction profile `bench/src/bin/bench-requests.rs`.\n";
+Written by `cargo xtask bench http` (the HTTP and memory sections), `cargo xtask bench memory`\n\
+(the memory section only) and `cargo xtask bench instructions` (the instructions section). The\n\
+servers are `bench/src/bin/bench-server/`, the memory benchmark `bench/src/bin/bench-memory.rs`,\n\
+the driver `xtask/src/bench_http.rs`; the in-process requests for an instruction profile\n\
+`bench/src/bin/bench-requests.rs`.\n";
 
 /// Replaces the section `name` of `bench/RESULTS.md` (between `<!-- name:begin -->` and
 /// `<!-- name:end -->`) with `text`, or appends it; creates the file when it is missing.

@@ -8,6 +8,7 @@
 //! | `bench` | the criterion micro-benchmarks |
 //! | `bench http` | the side-by-side HTTP benchmark against the bare frameworks and the peers, written to `bench/RESULTS.md` |
 //! | `bench memory` | the memory store's bytes per session, written to `bench/RESULTS.md` |
+//! | `bench instructions` | the session layer's instructions per request (callgrind), written to `bench/RESULTS.md` |
 //! | `browser [--short]` | the axum reference app in headless Chromium (installed with `apt-get` if missing) over HTTP and HTTPS: counter, login, logout, remember-me across a browser restart, `Secure` / `SameSite` / `Partitioned` as the browser applies them, a cookie-mode session at the 4 KB limit; a screenshot of each step in `target/browser/` (`--short`: the pass `ci` runs, about 20 s) |
 //! | `soak [--seconds N] [--browsers N]` | the Redis fault soak: the axum reference app under load while its private `redis-server` is killed, paused and slowed; fails on a missing acknowledged write, a `500`, a hang or no recovery (default 120 s; `ci` runs 34 s) |
 //! | `msrv` | every publishable crate checked with the `rust-version` toolchain (installed with rustup), as `ci` does |
@@ -18,6 +19,7 @@
 
 mod bench;
 mod bench_http;
+mod bench_instructions;
 mod bench_memory;
 mod browser;
 mod ci;
@@ -37,7 +39,7 @@ use std::process::ExitCode;
 /// What a task returns: `Err` holds a one-line reason.
 type Result<T = ()> = std::result::Result<T, String>;
 
-const USAGE: &str = "usage: cargo xtask <ci | interop | interop-cookie | bench [http | memory] | browser [--short] | msrv | fuzz [SECONDS] | soak [--seconds N] [--browsers N]>";
+const USAGE: &str = "usage: cargo xtask <ci | interop | interop-cookie | bench [http | memory | instructions] | browser [--short] | msrv | fuzz [SECONDS] | soak [--seconds N] [--browsers N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -40,7 +40,8 @@ const SCENARIOS: [&str; 6] = [
 
 /// What the bare router is sent as a returning visitor's cookie: as long as ours, with no
 /// session behind it (as `cargo xtask bench http` sends its bare servers).
-const BARE_COOKIE: &str = "connect.sid=s%3A00000000000000000000000000000000.0000000000000000000000000000000000000000000";
+const BARE_COOKIE: &str =
+    "connect.sid=s%3A00000000000000000000000000000000.0000000000000000000000000000000000000000000";
 
 /// The cookie `bench-server`'s servers set: signed, with a 30-minute `Max-Age`.
 const SECRET: &str = "bench secret, at least thirty-two bytes long";
@@ -106,7 +107,11 @@ fn main() -> ExitCode {
             .next()
             .expect("name=value")
             .to_owned();
-        let app = if scenario.starts_with("bare") { &bare } else { &sessions };
+        let app = if scenario.starts_with("bare") {
+            &bare
+        } else {
+            &sessions
+        };
         let cookie = match scenario {
             "bare" => Some(BARE_COOKIE),
             _ if scenario.ends_with("new") => None,

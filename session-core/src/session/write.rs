@@ -11,8 +11,8 @@ use crate::{
     lineage::Lineage,
     lock::Turn,
     merge::{self, Sides},
-    ConflictPolicy, CookieData, Created, Loaded, Record, Saved, SessionError, SessionId,
-    Version, Write,
+    ConflictPolicy, CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, Version,
+    Write,
 };
 
 /// How many fresh ids [`Store::create`] is tried with before giving up.

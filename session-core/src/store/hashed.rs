@@ -73,7 +73,9 @@ impl Store for HashedIds {
         expires_at: SystemTime,
         owner: Option<&str>,
     ) -> Result<bool, StoreError> {
-        self.inner().touch(&self.stored(id), expires_at, owner).await
+        self.inner()
+            .touch(&self.stored(id), expires_at, owner)
+            .await
     }
 
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
@@ -90,7 +92,9 @@ impl Store for HashedIds {
         id: &SessionId,
         lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
-        self.inner().load_and_touch(&self.stored(id), lifetimes).await
+        self.inner()
+            .load_and_touch(&self.stored(id), lifetimes)
+            .await
     }
 
     fn name(&self) -> &'static str {
