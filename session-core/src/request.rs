@@ -41,7 +41,7 @@ struct RequestInner {
     session: OnceCell<Session>,
     /// The decoded cookie value, when it verified against the signing secret: it is exactly
     /// what signing the same id again would give, so the response can reuse it.
-    primary_signed: OnceLock<Box<str>>,
+    primary_signed: OnceLock<String>,
     finished: AtomicBool,
     /// This request's turn on its session, held from the load to the end of `finish` when
     /// requests of one session are serialised.
@@ -175,7 +175,7 @@ impl RequestSession {
         };
         let id = SessionId::from(id);
         if key_index == 0 {
-            let _ = self.inner.primary_signed.set(value.into_boxed_str());
+            let _ = self.inner.primary_signed.set(value);
         }
         Some(id)
     }
