@@ -42,6 +42,13 @@ pub(crate) fn merge(
     Ok(merged)
 }
 
+/// [`merge`] under [`ConflictPolicy::LastWriterWins`], which never refuses: this request's
+/// changes win over the other writer's.
+pub(crate) fn ours_win(sides: Sides<'_>) -> Map<String, Value> {
+    // Only `Reject` returns `Err`; `theirs` would be the answer if it ever did.
+    merge(sides, ConflictPolicy::LastWriterWins).unwrap_or_else(|_| sides.theirs.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -13,6 +13,7 @@ use crate::{
     CREATED_AT_KEY,
 };
 
+mod carry;
 mod state;
 mod waiting;
 mod write;

@@ -11,6 +11,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use serde_json::{Map, Value};
+
 use super::{write::Plan, Session};
 use crate::Version;
 
@@ -35,9 +37,10 @@ impl Waiting {
         self.written.load(Ordering::Acquire)
     }
 
-    /// Records that `plan`, which carries this save's changes, was stored as `version`.
-    pub(super) fn wrote(&self, plan: &Plan, version: Version) {
-        self.session.adopt(plan, version);
+    /// Records that `plan`, which carries this save's changes (read from its session as
+    /// `read`), was stored as `version`.
+    pub(super) fn wrote(&self, plan: &Plan, version: Version, read: &Map<String, Value>) {
+        self.session.adopt(plan, version, read);
         self.written.store(true, Ordering::Release);
     }
 }

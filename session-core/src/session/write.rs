@@ -11,8 +11,7 @@ use crate::{
     lineage::Lineage,
     lock::Turn,
     merge::{self, Sides},
-    ConflictPolicy, CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, Version,
-    Write,
+    CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, Version, Write,
 };
 
 /// How many fresh ids [`Store::create`] is tried with before giving up.
@@ -39,10 +38,10 @@ pub(crate) enum Persisted {
 
 /// One attempt's write, planned from the state under its lock.
 pub(super) struct Plan {
-    id: SessionId,
-    record: Record,
+    pub(super) id: SessionId,
+    pub(super) record: Record,
     version: Option<Version>,
-    owner: Option<String>,
+    pub(super) owner: Option<String>,
     deadline: SystemTime,
 }
 
@@ -122,13 +121,10 @@ impl Session {
                     if let Some(turn) = &mut turn {
                         turn.wrote(expected, Loaded::new(plan.record.clone(), version));
                     }
-                    for save in &carried {
-                        save.wrote(&plan, version);
-                    }
                     if carried.is_empty() {
                         self.mark_stored(&plan.id, plan.record.data, version);
                     } else {
-                        self.adopt(&plan, version);
+                        carried.wrote(self, &plan, version);
                     }
                     crate::telemetry::saved(if merges == 0 { "written" } else { "merged" });
                     return Ok(Persisted::Written);
@@ -180,71 +176,11 @@ impl Session {
         Ok(turn.waiting())
     }
 
-    /// The write of this request's plan `own` with the data changes of the saves waiting
-    /// `behind` its turn merged on top, oldest first, each as a conflict would have merged it
-    /// (a group commit); returns the plan, its JSON and the saves it carries. The waiting
-    /// saves are only read: each takes the written record as its own once the write
-    /// succeeded ([`Waiting::wrote`]), and saves itself otherwise. None are carried under
-    /// [`ConflictPolicy::Reject`] (each save meets its own conflicts), nor one that changed
-    /// more than its data, nor any when together they pass the size limit.
-    fn carry(
-        &self,
-        own: Plan,
-        behind: Vec<Arc<Waiting>>,
-    ) -> Result<(Plan, String, Vec<Arc<Waiting>>), SessionError> {
-        let mut plan = own;
-        let mut carried = Vec::new();
-        if self.manager().config.integrity.conflicts == ConflictPolicy::LastWriterWins {
-            for save in behind {
-                if Arc::ptr_eq(&save.session.shared, &self.shared) {
-                    continue;
-                }
-                if let Some(merged) = save.session.changes_onto(&plan.id, &plan.record.data) {
-                    plan.record.data = merged;
-                    carried.push(save);
-                }
-            }
-        }
-        if !carried.is_empty() {
-            plan.owner = self.manager().owner_of(&plan.record.data);
-        }
-        let json = plan.record.to_json()?;
-        let fits = self.check_size(json.len());
-        if fits.is_ok() || carried.is_empty() {
-            fits?;
-            return Ok((plan, json, carried));
-        }
-        let own = self.plan();
-        let json = self.encode(&own)?;
-        Ok((own, json, Vec::new()))
-    }
-
     /// `plan`'s record as Node's session JSON, refused when it is over the size limit.
-    fn encode(&self, plan: &Plan) -> Result<String, SessionError> {
+    pub(super) fn encode(&self, plan: &Plan) -> Result<String, SessionError> {
         let json = plan.record.to_json()?;
         self.check_size(json.len())?;
         Ok(json)
-    }
-
-    /// This request's data changes (since it loaded or last merged) applied to `onto`, last
-    /// writer wins, for a save in turn that writes them along with its own. `None` for a
-    /// session now under another id, or one that changed more than its data (its lifetime or
-    /// its creation stamp): it saves itself.
-    fn changes_onto(
-        &self,
-        id: &SessionId,
-        onto: &Map<String, Value>,
-    ) -> Option<Map<String, Value>> {
-        let state = self.state();
-        if state.id != *id || state.original_max_age != state.stored_max_age || state.stamped {
-            return None;
-        }
-        let sides = Sides {
-            base: state.stored_data(),
-            ours: &state.data,
-            theirs: onto,
-        };
-        merge::merge(sides, ConflictPolicy::LastWriterWins).ok()
     }
 
     /// A turn among this process's saves of the session when some of them already take
@@ -318,7 +254,7 @@ impl Session {
             .await
     }
 
-    fn plan(&self) -> Plan {
+    pub(super) fn plan(&self) -> Plan {
         let manager = self.manager();
         let state = self.state();
         Plan {
@@ -336,7 +272,7 @@ impl Session {
     }
 
     /// Refuses a session larger than the configured limit, before anything is written.
-    fn check_size(&self, size: usize) -> Result<(), SessionError> {
+    pub(super) fn check_size(&self, size: usize) -> Result<(), SessionError> {
         let Some(limit) = self.manager().config.max_session_bytes else {
             return Ok(());
         };
@@ -367,16 +303,6 @@ impl Session {
             state.id = fresh;
         }
         Ok(())
-    }
-
-    /// Takes `plan`'s data (this request's changes and those of the saves written with it)
-    /// as what the session holds and the store has, as `version`.
-    pub(super) fn adopt(&self, plan: &Plan, version: Version) {
-        let mut state = self.state();
-        if state.id == plan.id {
-            state.data.clone_from(&plan.record.data);
-            state.mark_stored(plan.record.data.clone(), version);
-        }
     }
 
     fn mark_stored(&self, id: &SessionId, data: Map<String, Value>, version: Version) {

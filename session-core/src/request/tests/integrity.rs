@@ -325,6 +325,58 @@ async fn saves_waiting_for_the_turn_are_written_together() {
     assert_eq!(manager.save_turn_users(&id), 0);
 }
 
+/// A change made to a session while its save writes in turn for others too (here another task
+/// of the same request, during an explicit `save()`) stays in the session, and the next save
+/// writes it: taking the carried write as the session's data must not drop it.
+#[tokio::test]
+async fn a_change_made_while_a_carrying_save_writes_is_kept() {
+    let (manager, store) = pausing(config());
+    let cookie = first_visit(&manager).await;
+    let h = begin(&manager, &cookie);
+    let id = h.session().await.unwrap().id();
+    h.session().await.unwrap().insert("h", 1).unwrap();
+    let a = begin(&manager, &cookie);
+    a.session().await.unwrap().insert("a", 1).unwrap();
+    a.finish().await.unwrap();
+    let x = begin(&manager, &cookie);
+    let x_session = x.session().await.unwrap();
+    x_session.insert("x", 1).unwrap();
+    let y = begin(&manager, &cookie);
+    y.session().await.unwrap().insert("y", 1).unwrap();
+
+    let (second, h_finishing) = hold_the_turn(&store, &id, h).await;
+    let saving = tokio::spawn({
+        let x_session = x_session.clone();
+        async move { x_session.save().await }
+    });
+    while manager.save_turn_users(&id) < 2 {
+        tokio::task::yield_now().await;
+    }
+    let y_finishing = tokio::spawn(async move { y.finish().await });
+    while manager.save_turn_users(&id) < 3 {
+        tokio::task::yield_now().await;
+    }
+    let carrying = store.pause_next_for("save", &id);
+    second.open();
+    assert!(h_finishing.await.unwrap().unwrap().single().is_some());
+    carrying.reached().await; // X writes its change and Y's
+    x_session.insert("late", 1).unwrap();
+    carrying.open();
+    saving.await.unwrap().unwrap();
+    assert!(y_finishing.await.unwrap().unwrap().single().is_some());
+    assert_eq!(x_session.get::<u32>("late").unwrap(), Some(1), "kept");
+    assert_eq!(
+        x_session.get::<u32>("y").unwrap(),
+        Some(1),
+        "the carried write"
+    );
+    x.finish().await.unwrap();
+    assert_eq!(
+        data_behind(&manager, &cookie).await,
+        Some(json!({"count": 0, "a": 1, "h": 1, "x": 1, "y": 1, "late": 1}))
+    );
+}
+
 #[tokio::test]
 async fn the_same_key_is_the_last_writers_by_default() {
     let (manager, store) = pausing(config());
