@@ -1,5 +1,5 @@
 //! The request's side of cookie mode: reading the session out of its cookie, and at the end
-//! writing it back, renewing its signature or clearing it, by [`cookie_mode::rules`].
+//! writing it back, renewing its signature or clearing it, by [`cookie_mode::rules`](crate::cookie_mode::rules).
 
 use std::time::SystemTime;
 

@@ -14,7 +14,7 @@ use crate::{
     CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, Version, Write,
 };
 
-/// How many fresh ids [`Store::create`] is tried with before giving up.
+/// How many fresh ids [`Store::create`](crate::Store::create) is tried with before giving up.
 const CREATE_ATTEMPTS: u32 = 8;
 
 /// How many merges a save may go through before giving up. Each one means another writer's
