@@ -86,15 +86,7 @@ macro_rules! scenario_tests {
         );
     };
     (@integrity $backend:expr) => {
-        $crate::scenario_tests!(@each_on $backend;
-            logout_is_never_undone_by_requests_in_flight,
-            login_is_never_undone_by_requests_in_flight,
-            log_out_everywhere_ends_every_session_of_the_user,
-            parallel_changes_to_different_keys_both_persist,
-            the_same_key_follows_the_conflict_policy,
-            serialised_requests_count_every_increment,
-            the_absolute_timeout_ends_an_active_session,
-        );
+        $crate::integrity_scenarios!(@tests $backend);
     };
     (@cookie $format:expr) => {
         $crate::scenario_tests!(@each_format $format;
@@ -146,5 +138,39 @@ macro_rules! scenario_tests {
                 $crate::cookie_mode::$name(super::START, $format).await;
             }
         )*
+    };
+}
+
+/// The scenarios of [`integrity`], listed once for every place that runs them:
+/// `integrity_scenarios!(@tests BACKEND)` makes one test each (what [`scenario_tests!`] does
+/// per backend), `integrity_scenarios!(@in_sequence)` an `async fn run_integrity(start,
+/// backend)` that runs them one after the other (session-redis's Cluster and Sentinel tests,
+/// where each topology is started once).
+///
+/// ```ignore
+/// session_scenarios::integrity_scenarios!(@in_sequence);
+/// run_integrity(start_axum, Backend::RedisAt(url)).await;
+/// ```
+#[macro_export]
+macro_rules! integrity_scenarios {
+    (@tests $backend:expr; $($name:ident),* $(,)?) => {
+        $crate::scenario_tests!(@each_on $backend; $($name),*);
+    };
+    (@in_sequence; $($name:ident),* $(,)?) => {
+        /// Runs every integrity scenario of `session-scenarios`, one after the other.
+        async fn run_integrity(start: $crate::Start, backend: $crate::Backend) {
+            $($crate::integrity::$name(start, backend).await;)*
+        }
+    };
+    ($($mode:tt)*) => {
+        $crate::integrity_scenarios!($($mode)*;
+            logout_is_never_undone_by_requests_in_flight,
+            login_is_never_undone_by_requests_in_flight,
+            log_out_everywhere_ends_every_session_of_the_user,
+            parallel_changes_to_different_keys_both_persist,
+            the_same_key_follows_the_conflict_policy,
+            serialised_requests_count_every_increment,
+            the_absolute_timeout_ends_an_active_session,
+        );
     };
 }

@@ -17,7 +17,7 @@ const MODULES: [(&str, &str, &str); 3] = [
     (
         "integrity.rs",
         include_str!("integrity.rs"),
-        "$crate::scenario_tests!(@each_on $backend;",
+        "$crate::integrity_scenarios!($($mode)*;",
     ),
     (
         "cookie_mode.rs",

@@ -2,8 +2,9 @@
 //! and a private Sentinel set-up (one master, one replica, three sentinels), each started by
 //! the test that uses it ([`Topology`]).
 //!
-//! On each: the store conformance suite, and the HTTP [`integrity`] scenarios on the axum
-//! reference app, one adapter being enough since adapters never know the store (an
+//! On each: the store conformance suite, and the HTTP
+//! [`integrity`](session_scenarios::integrity) scenarios on the axum reference app, one
+//! adapter being enough since adapters never know the store (an
 //! ARCHITECTURE invariant); then a failover under load: writers keep changing their sessions
 //! through the app while the master holding a session is killed with SIGKILL, until the
 //! cluster or Sentinel promotes its replica. Every answer meanwhile is a `200` or a `503`
@@ -25,7 +26,7 @@ use std::{
 
 use session_core::SessionManager;
 use session_redis::RedisStore;
-use session_scenarios::{integrity, Backend, Browser, Start, TestServer};
+use session_scenarios::{Backend, Browser, TestServer};
 
 use crate::{
     http::{id_of, serve},
@@ -33,28 +34,9 @@ use crate::{
     topology::Topology,
 };
 
-/// Runs the [`integrity`] scenarios one after the other on one topology, and lists their names
-/// for [`every_integrity_scenario_runs_on_cluster_and_sentinel`].
-macro_rules! integrity_in_sequence {
-    ($($name:ident),* $(,)?) => {
-        /// The integrity scenarios run here.
-        const INTEGRITY: &[&str] = &[$(stringify!($name)),*];
-
-        async fn run_integrity(start: Start, backend: Backend) {
-            $(integrity::$name(start, backend).await;)*
-        }
-    };
-}
-
-integrity_in_sequence!(
-    logout_is_never_undone_by_requests_in_flight,
-    login_is_never_undone_by_requests_in_flight,
-    log_out_everywhere_ends_every_session_of_the_user,
-    parallel_changes_to_different_keys_both_persist,
-    the_same_key_follows_the_conflict_policy,
-    serialised_requests_count_every_increment,
-    the_absolute_timeout_ends_an_active_session,
-);
+// `run_integrity(start, backend)`: every `session_scenarios::integrity` scenario, one after the other, from
+// the one list that also makes the scenario suite's tests.
+session_scenarios::integrity_scenarios!(@in_sequence);
 
 /// The axum reference app, for the scenarios.
 fn start_axum(manager: SessionManager) -> TestServer {
@@ -86,24 +68,6 @@ async fn conformance_and_scenarios(topology: &Topology) {
         topology.count_keys("*test:scenarios:*"),
         0,
         "keys left behind"
-    );
-}
-
-#[test]
-fn every_integrity_scenario_runs_on_cluster_and_sentinel() {
-    let source = include_str!("../../../session-scenarios/src/integrity.rs");
-    let mut defined: Vec<&str> = source
-        .lines()
-        .filter_map(|line| line.trim_start().strip_prefix("pub async fn "))
-        .filter_map(|rest| rest.split(['(', '<']).next())
-        .map(str::trim)
-        .collect();
-    let mut listed = INTEGRITY.to_vec();
-    defined.sort_unstable();
-    listed.sort_unstable();
-    assert_eq!(
-        listed, defined,
-        "integrity_in_sequence! must name every scenario of session-scenarios/src/integrity.rs"
     );
 }
 
