@@ -173,6 +173,18 @@ async fn changes_to_different_keys_both_persist() {
     );
 }
 
+/// Request H, which loaded the session and changed `h`, after which request A changed `a` and
+/// finished: H's save will find the record changed. Returns H and the session's id.
+async fn h_then_a(manager: &SessionManager, cookie: &str) -> (RequestSession, SessionId) {
+    let h = begin(manager, cookie);
+    let h_session = h.session().await.unwrap();
+    h_session.insert("h", 1).unwrap();
+    let a = begin(manager, cookie);
+    a.session().await.unwrap().insert("a", 1).unwrap();
+    a.finish().await.unwrap();
+    (h, h_session.id())
+}
+
 /// Finishes request `h`, whose save will meet another write: lets its first save through
 /// to the conflict and pauses its second, so that `h` holds the session's save turn. Returns
 /// the gate of that second save and `h`'s finish.
@@ -202,13 +214,7 @@ async fn hold_the_turn<S: Store>(
 async fn a_save_waits_for_the_turn_of_a_save_that_is_merging() {
     let (manager, store) = pausing(config());
     let cookie = first_visit(&manager).await;
-    let h = begin(&manager, &cookie);
-    let h_session = h.session().await.unwrap();
-    h_session.insert("h", 1).unwrap();
-    let id = h_session.id();
-    let a = begin(&manager, &cookie);
-    a.session().await.unwrap().insert("a", 1).unwrap();
-    a.finish().await.unwrap();
+    let (h, id) = h_then_a(&manager, &cookie).await;
     let x = begin(&manager, &cookie);
     x.session().await.unwrap().insert("x", 1).unwrap();
 
@@ -248,15 +254,9 @@ async fn a_save_that_waited_for_its_turn_starts_from_the_write_before_it() {
     let store = PausingStore::new(recording.clone());
     let manager = SessionManager::new(store.clone(), config().build().unwrap());
     let cookie = first_visit(&manager).await;
-    let h = begin(&manager, &cookie);
-    h.session().await.unwrap().insert("h", 1).unwrap();
-    let a = begin(&manager, &cookie);
-    a.session().await.unwrap().insert("a", 1).unwrap();
-    a.finish().await.unwrap();
+    let (h, id) = h_then_a(&manager, &cookie).await;
     let x = begin(&manager, &cookie);
-    let x_session = x.session().await.unwrap();
-    x_session.insert("x", 1).unwrap();
-    let id = x_session.id();
+    x.session().await.unwrap().insert("x", 1).unwrap();
 
     let (second, h_finishing) = hold_the_turn(&store, &id, h).await;
     let x_finishing = tokio::spawn(async move { x.finish().await });
@@ -286,12 +286,7 @@ async fn saves_waiting_for_the_turn_are_written_together() {
     let store = PausingStore::new(recording.clone());
     let manager = SessionManager::new(store.clone(), config().build().unwrap());
     let cookie = first_visit(&manager).await;
-    let h = begin(&manager, &cookie);
-    let id = h.session().await.unwrap().id();
-    h.session().await.unwrap().insert("h", 1).unwrap();
-    let a = begin(&manager, &cookie);
-    a.session().await.unwrap().insert("a", 1).unwrap();
-    a.finish().await.unwrap();
+    let (h, id) = h_then_a(&manager, &cookie).await;
     let mut queued = Vec::new();
     for key in ["x", "y", "z"] {
         let request = begin(&manager, &cookie);
@@ -332,12 +327,7 @@ async fn saves_waiting_for_the_turn_are_written_together() {
 async fn a_change_made_while_a_carrying_save_writes_is_kept() {
     let (manager, store) = pausing(config());
     let cookie = first_visit(&manager).await;
-    let h = begin(&manager, &cookie);
-    let id = h.session().await.unwrap().id();
-    h.session().await.unwrap().insert("h", 1).unwrap();
-    let a = begin(&manager, &cookie);
-    a.session().await.unwrap().insert("a", 1).unwrap();
-    a.finish().await.unwrap();
+    let (h, id) = h_then_a(&manager, &cookie).await;
     let x = begin(&manager, &cookie);
     let x_session = x.session().await.unwrap();
     x_session.insert("x", 1).unwrap();
