@@ -119,9 +119,7 @@ impl Record {
                 original_max_age: cookie.original_max_age,
                 partitioned: cookie.partitioned.then_some(true),
                 priority: cookie.priority.map(Priority::as_json),
-                expires: cookie
-                    .expires
-                    .map(|t| humantime::format_rfc3339_millis(deadline::writable(t)).to_string()),
+                expires: cookie.expires.map(IsoDate),
                 secure: cookie.secure,
                 http_only: cookie.http_only,
                 domain: cookie.domain.as_deref(),
@@ -283,6 +281,16 @@ fn epoch_ms(time: SystemTime) -> u64 {
     })
 }
 
+/// A date as JavaScript's `toISOString` writes it (`2023-11-14T23:13:20.000Z`), formatted
+/// straight into the JSON.
+struct IsoDate(SystemTime);
+
+impl Serialize for IsoDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&humantime::format_rfc3339_millis(deadline::writable(self.0)))
+    }
+}
+
 #[derive(Serialize)]
 struct WireRecord<'a> {
     cookie: WireCookie<'a>,
@@ -300,7 +308,7 @@ struct WireCookie<'a> {
     partitioned: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     priority: Option<&'static str>,
-    expires: Option<String>,
+    expires: Option<IsoDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secure: Option<bool>,
     http_only: bool,
