@@ -287,7 +287,8 @@ struct IsoDate(SystemTime);
 
 impl Serialize for IsoDate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&humantime::format_rfc3339_millis(deadline::writable(self.0)))
+        let date = deadline::writable(self.0);
+        serializer.collect_str(&humantime::format_rfc3339_millis(date))
     }
 }
 
