@@ -1,23 +1,42 @@
 //! [`Command`]: one Redis command as the store sends it, and [`send`], which sends a command
 //! alone or behind a user-index entry in the same round trip.
 //!
-//! Every command goes out as a fred custom command routed by its key's hash slot, so a store
-//! on Redis Cluster sends each to the node that holds its key; the replies are read as plain
-//! [`Value`]s.
+//! Every command is routed by its key's hash slot, so a store on Redis Cluster sends each to
+//! the node that holds its key; the replies are read as plain [`Value`]s. The commands of a
+//! request's load and of the common writes (`GET`, `PTTL`, `SET`, `EXPIRE`, `DEL`) go out as
+//! fred's typed commands, the rest (scripts, the index listing) as custom ones: fred flushes
+//! the socket after every custom command, but holds a typed one back while another command is
+//! queued behind it, so typed commands of concurrent requests share socket writes.
 
 use fred::{
     bytes::Bytes,
     bytes_utils::Str,
     error::{Error as ClientError, ErrorKind},
+    interfaces::KeysInterface,
     prelude::{Client, ClientLike},
-    types::{config::Options, CustomCommand, Value},
+    types::{config::Options, CustomCommand, Expiration, FromValue, SetOptions, Value},
 };
 
-/// A command name, the key that routes it on a cluster, and its arguments (key included).
+/// One command: a typed one of fred's, or a custom one (name, the key that routes it on a
+/// cluster, and its arguments, key included).
 #[derive(Debug)]
-pub(crate) struct Command {
-    name: CustomCommand,
-    args: Vec<Value>,
+pub(crate) enum Command {
+    Get(Str),
+    Pttl(Str),
+    SetNxEx {
+        key: Str,
+        value: Bytes,
+        ttl: i64,
+    },
+    Expire {
+        key: Str,
+        ttl: i64,
+    },
+    Del(Str),
+    Custom {
+        name: CustomCommand,
+        args: Vec<Value>,
+    },
 }
 
 impl Command {
@@ -33,7 +52,7 @@ impl Command {
         key: &str,
         args: impl IntoIterator<Item = Value>,
     ) -> Self {
-        Self {
+        Self::Custom {
             name: CustomCommand::new_static(name, key, false),
             args: args.into_iter().collect(),
         }
@@ -41,36 +60,53 @@ impl Command {
 
     /// `GET key`.
     pub(crate) fn get(key: Str) -> Self {
-        Self::keyed("GET", key, [])
+        Self::Get(key)
     }
 
     /// `SET key value NX EX ttl`: writes only where no key is.
     pub(crate) fn set_nx_ex(key: Str, value: Bytes, ttl: i64) -> Self {
-        Self::keyed(
-            "SET",
-            key,
-            [value.into(), word("NX"), word("EX"), ttl.into()],
-        )
+        Self::SetNxEx { key, value, ttl }
     }
 
     /// `PTTL key`: the milliseconds the key has left, -1 without an expiry, -2 without a key.
     pub(crate) fn pttl(key: Str) -> Self {
-        Self::keyed("PTTL", key, [])
+        Self::Pttl(key)
     }
 
     /// `EXPIRE key ttl`.
     pub(crate) fn expire(key: Str, ttl: i64) -> Self {
-        Self::keyed("EXPIRE", key, [ttl.into()])
+        Self::Expire { key, ttl }
     }
 
     /// `DEL key`.
     pub(crate) fn del(key: Str) -> Self {
-        Self::keyed("DEL", key, [])
+        Self::Del(key)
     }
 
     /// `ZRANGEBYSCORE key min +inf`: the members scored `min` or more.
     pub(crate) fn zrangebyscore_from(key: Str, min: i64) -> Self {
         Self::keyed("ZRANGEBYSCORE", key, [min.into(), word("+inf")])
+    }
+
+    /// Sends the command through `client` (a client, or a pipeline that only queues it).
+    async fn run<C, R>(self, client: &C) -> Result<R, ClientError>
+    where
+        C: KeysInterface + Sync,
+        R: FromValue,
+    {
+        match self {
+            Self::Get(key) => client.get(key).await,
+            Self::Pttl(key) => client.pttl(key).await,
+            Self::SetNxEx { key, value, ttl } => {
+                let expiry = Some(Expiration::EX(ttl));
+                client
+                    .set(key, value, expiry, Some(SetOptions::NX), false)
+                    .await
+            }
+            Self::Expire { key, ttl } => client.expire(key, ttl, None).await,
+            Self::Del(key) => client.del(key).await,
+            Self::Custom { name, args } => client.custom(name, args).await,
+        }
     }
 }
 
@@ -95,15 +131,12 @@ pub(crate) async fn send(
     command: Command,
 ) -> Result<Value, ClientError> {
     let Some(index) = index else {
-        return client
-            .with_options(options)
-            .custom(command.name, command.args)
-            .await;
+        return command.run(&client.with_options(options)).await;
     };
     if client.is_clustered() {
         let client = client.with_options(options);
-        client.custom::<Value, _>(index.name, index.args).await?;
-        return client.custom(command.name, command.args).await;
+        index.run::<_, Value>(&client).await?;
+        return command.run(&client).await;
     }
     send_pair(client, options, index, command)
         .await
@@ -120,8 +153,8 @@ pub(crate) async fn send_pair(
     second: Command,
 ) -> Result<(Value, Value), ClientError> {
     let pipeline = client.pipeline().with_options(options);
-    pipeline.custom::<(), _>(first.name, first.args).await?;
-    pipeline.custom::<(), _>(second.name, second.args).await?;
+    first.run::<_, ()>(&pipeline).await?;
+    second.run::<_, ()>(&pipeline).await?;
     let mut replies = pipeline.try_all::<Value>().await.into_iter();
     match (replies.next(), replies.next()) {
         (Some(Err(error)), _) => Err(error),
@@ -131,6 +164,25 @@ pub(crate) async fn send_pair(
             "a pipeline of two commands did not get two replies",
         )),
     }
+}
+
+/// `GET key` and `PTTL key` in one round trip and, unless the socket is busy, one write.
+///
+/// fred flushes the socket after every custom command and after each command of a
+/// `pipeline()`, but holds a typed command back while another is queued behind it: both are
+/// queued on the first poll, in this order, so they go out together (and with other requests'
+/// loads queued meanwhile). On Redis Cluster both go to the node of `key`'s slot.
+pub(crate) async fn get_and_pttl(
+    client: &Client,
+    options: &Options,
+    key: Str,
+) -> Result<(Value, Value), ClientError> {
+    let client = client.with_options(options);
+    let (value, ttl) = tokio::join!(
+        Command::get(key.clone()).run(&client),
+        Command::pttl(key).run(&client),
+    );
+    Ok((value?, ttl?))
 }
 
 /// A string reply as its bytes; `None` for a nil reply.

@@ -58,7 +58,7 @@ const LONGEST_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// `EX ttl`, `ttl = ceil((expires_at - now) / 1 s)`; `SET NX EX` to create, `EXPIRE` to
 /// touch, `DEL` to destroy. The Redis TTL is the truth: a `cookie.expires` left stale by a
 /// touch is not an expiry. A read-only request costs one round trip: its load reads the value
-/// and its TTL (`GET` and `PTTL`, pipelined), and its touch is left out while that TTL is
+/// and its TTL (`GET` and `PTTL`, sent together), and its touch is left out while that TTL is
 /// within [`touch_after`](RedisStoreBuilder::touch_after) of the session's own lifetime.
 ///
 /// A save is conditional and one round trip: one `EVALSHA` of a script that writes only if the
@@ -394,20 +394,20 @@ impl Store for RedisStore {
         index::ids(reply).map_err(StoreError::backend)
     }
 
-    /// `GET key` and `PTTL key` in one round trip (a pipeline); the record counts as touched
-    /// while its remaining TTL is within [`touch_after`](RedisStoreBuilder::touch_after) of
-    /// its own lifetime, so a read-only request sends no `EXPIRE` then (see the
-    /// [crate docs](crate)). The value, and so its version, stays as it is.
+    /// `GET key` and `PTTL key` in one round trip and one socket write
+    /// (`command::get_and_pttl`); the record counts as touched while its remaining TTL is
+    /// within [`touch_after`](RedisStoreBuilder::touch_after) of its own lifetime, so a
+    /// read-only request sends no `EXPIRE` then (see the [crate docs](crate)). The value, and
+    /// so its version, stays as it is.
     async fn load_and_touch(
         &self,
         id: &SessionId,
         lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
         let key: Str = self.key(id).into();
-        let (value, pttl) = self
-            .call(|client, options| async move {
-                let (get, pttl) = (Command::get(key.clone()), Command::pttl(key));
-                command::send_pair(&client, &options, get, pttl).await
+        let (value, pttl) =
+            self.call(|client, options| async move {
+                command::get_and_pttl(&client, &options, key).await
             })
             .await?;
         let Some(bytes) = command::bytes_or_nil(value).map_err(StoreError::backend)? else {

@@ -303,7 +303,7 @@ async fn touch_sends_expire_and_never_set() {
     assert_eq!(ttl.trim(), ":60");
 }
 
-/// A read-only request's load is one round trip (`GET` and `PTTL`, pipelined) that sends no
+/// A read-only request's load is one round trip (`GET` and `PTTL`, sent together) that sends no
 /// `EXPIRE` and never rewrites the value. A session whose TTL is within the slack
 /// (`touch_after`, at most a tenth of the lifetime) of its own lifetime (the usual one, its
 /// own "remember me" one, or the browser-session TTL) counts as touched; one whose TTL has
