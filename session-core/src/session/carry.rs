@@ -104,7 +104,10 @@ impl Session {
     /// Takes `plan`'s data (the holder's changes and those of the saves written with it) as
     /// what the session holds and the store has, as `version`. `read` is the data the plan
     /// took from this session: what changed since (another task of the request, while the
-    /// write was in flight) stays, on top, for the next save to write.
+    /// write was in flight) stays, on top, for the next save to write. A session that moved to
+    /// another id meanwhile (`regenerate`, `cycle_id`) keeps its state as it is: the write
+    /// stored what the save was asked for, under the old id, and the next save creates the
+    /// new one (as for a holder's own write, `mark_stored`).
     pub(super) fn adopt(&self, plan: &Plan, version: Version, read: &Map<String, Value>) {
         let mut state = self.state();
         if state.id != plan.id {
