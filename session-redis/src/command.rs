@@ -94,18 +94,18 @@ impl Command {
         C: KeysInterface + Sync,
         R: FromValue,
     {
+        // Each of fred's futures is boxed: they are large (kilobytes), and each move of an
+        // unboxed one, into this future and into every future around it, copies all of it.
         match self {
-            Self::Get(key) => client.get(key).await,
-            Self::Pttl(key) => client.pttl(key).await,
+            Self::Get(key) => Box::pin(client.get(key)).await,
+            Self::Pttl(key) => Box::pin(client.pttl(key)).await,
             Self::SetNxEx { key, value, ttl } => {
                 let expiry = Some(Expiration::EX(ttl));
-                client
-                    .set(key, value, expiry, Some(SetOptions::NX), false)
-                    .await
+                Box::pin(client.set(key, value, expiry, Some(SetOptions::NX), false)).await
             }
-            Self::Expire { key, ttl } => client.expire(key, ttl, None).await,
-            Self::Del(key) => client.del(key).await,
-            Self::Custom { name, args } => client.custom(name, args).await,
+            Self::Expire { key, ttl } => Box::pin(client.expire(key, ttl, None)).await,
+            Self::Del(key) => Box::pin(client.del(key)).await,
+            Self::Custom { name, args } => Box::pin(client.custom(name, args)).await,
         }
     }
 }
