@@ -90,6 +90,10 @@ impl Default for CookieData {
     }
 }
 
+/// The room an encoded record starts with: the cookie object (about 130 bytes with an
+/// `expires`) and a few small keys.
+const JSON_CAPACITY: usize = 256;
+
 impl Record {
     /// A record holding `data` with default cookie state.
     pub fn new(data: Map<String, Value>) -> Self {
@@ -129,7 +133,11 @@ impl Record {
             created_at: self.created_at.map(epoch_ms),
             data: &self.data,
         };
-        serde_json::to_string(&wire).map_err(|e| StoreError::Encode(Box::new(e)))
+        // serde_json's own `to_string` starts at 128 bytes, which a session with a cookie
+        // object and a key or two already outgrows: one reallocation on every save.
+        let mut json = Vec::with_capacity(JSON_CAPACITY);
+        serde_json::to_writer(&mut json, &wire).map_err(|e| StoreError::Encode(Box::new(e)))?;
+        String::from_utf8(json).map_err(|e| StoreError::Encode(Box::new(e)))
     }
 
     /// Decodes a record written by Node or by [`to_json`](Self::to_json). Keys Node would drop

@@ -13,7 +13,9 @@ pub(crate) fn session_cookie(
     expires: Option<SystemTime>,
     secure: bool,
 ) -> String {
-    let mut out = String::with_capacity(160);
+    // Room for a value whose every byte is percent-encoded: no reallocation on the way.
+    let mut out =
+        String::with_capacity(policy.name.len() + 3 * signed_value.len() + attributes_len(policy));
     out.push_str(&policy.name);
     out.push('=');
     encode_value_into(&mut out, signed_value);
@@ -29,7 +31,7 @@ pub(crate) fn removal_cookie(policy: &CookiePolicy, secure: bool) -> String {
 
 /// The same for cookie `name` (a cookie-mode signature cookie).
 pub(crate) fn removal_of(policy: &CookiePolicy, name: &str, secure: bool) -> String {
-    let mut out = String::with_capacity(120);
+    let mut out = String::with_capacity(name.len() + 1 + attributes_len(policy));
     out.push_str(name);
     out.push('=');
     write_attributes(&mut out, policy, Some(SystemTime::UNIX_EPOCH), secure);
@@ -45,12 +47,25 @@ pub(crate) fn raw_cookie(
     expires: Option<SystemTime>,
     secure: bool,
 ) -> String {
-    let mut out = String::with_capacity(name.len() + value.len() + 96);
+    let mut out = String::with_capacity(name.len() + 1 + value.len() + attributes_len(policy));
     out.push_str(name);
     out.push('=');
     out.push_str(value);
     write_attributes(&mut out, policy, expires, secure);
     out
+}
+
+/// The most [`write_attributes`] writes for `policy`: its `Domain` and `Path`, and every other
+/// attribute at its longest (`; Expires=` and an HTTP date are 39 bytes).
+fn attributes_len(policy: &CookiePolicy) -> usize {
+    const LONGEST_REST: usize = "; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; \
+        Partitioned; Priority=Medium; SameSite=Strict"
+        .len();
+    let domain = policy
+        .domain
+        .as_ref()
+        .map_or(0, |d| "; Domain=".len() + d.len());
+    domain + "; Path=".len() + policy.path.len() + LONGEST_REST
 }
 
 fn write_attributes(
@@ -103,6 +118,31 @@ mod tests {
             .secret("keyboard cat")
             .allow_short_secrets(true);
         configure(builder).build().unwrap().cookie
+    }
+
+    #[test]
+    fn the_longest_attributes_fit_the_room_reserved_for_them() {
+        let every = policy(|b| {
+            b.domain(Some("sub.example.com".into()))
+                .path("/some/path")
+                .http_only(true)
+                .secure(Secure::Always)
+                .partitioned(true)
+                .priority(Some(Priority::Medium))
+                .same_site(Some(SameSite::Strict))
+        });
+        let mut out = String::new();
+        write_attributes(&mut out, &every, Some(UNIX_EPOCH), true);
+        assert_eq!(out.len(), attributes_len(&every), "{out}");
+        // A value that is all percent-encoded, and a signed id as the reference app sets it:
+        // neither outgrows the room reserved up front (a reallocation would change it).
+        let plain = policy(|b| b);
+        let signed = format!("s:{}.{}", "i".repeat(32), "m".repeat(43));
+        for (policy, value) in [(&every, "s:+/=".repeat(20)), (&plain, signed)] {
+            let reserved = policy.name.len() + 3 * value.len() + attributes_len(policy);
+            let cookie = session_cookie(policy, &value, Some(UNIX_EPOCH), true);
+            assert_eq!(cookie.capacity(), reserved, "{cookie}");
+        }
     }
 
     #[test]
