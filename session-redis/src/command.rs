@@ -6,7 +6,8 @@
 //! request's load and of the common writes (`GET`, `PTTL`, `SET`, `EXPIRE`, `DEL`) go out as
 //! fred's typed commands, the rest (scripts, the index listing) as custom ones: fred flushes
 //! the socket after every custom command, but holds a typed one back while another command is
-//! queued behind it, so typed commands of concurrent requests share socket writes.
+//! queued behind it, so typed commands of concurrent requests share socket writes (fred 10.1:
+//! `CommandKind::should_flush` lists `_Custom`; `router/utils.rs::prepare_command`).
 
 use fred::{
     bytes::Bytes,
@@ -21,18 +22,17 @@ use fred::{
 /// cluster, and its arguments, key included).
 #[derive(Debug)]
 pub(crate) enum Command {
+    /// `GET key`.
     Get(Str),
+    /// `PTTL key`: the milliseconds the key has left, -1 without an expiry, -2 without a key.
     Pttl(Str),
-    SetNxEx {
-        key: Str,
-        value: Bytes,
-        ttl: i64,
-    },
-    Expire {
-        key: Str,
-        ttl: i64,
-    },
+    /// `SET key value NX EX ttl`: writes only where no key is.
+    SetNxEx { key: Str, value: Bytes, ttl: i64 },
+    /// `EXPIRE key ttl`.
+    Expire { key: Str, ttl: i64 },
+    /// `DEL key`.
     Del(Str),
+    /// Any other command, by name ([`Command::routed`]).
     Custom {
         name: CustomCommand,
         args: Vec<Value>,
@@ -56,31 +56,6 @@ impl Command {
             name: CustomCommand::new_static(name, key, false),
             args: args.into_iter().collect(),
         }
-    }
-
-    /// `GET key`.
-    pub(crate) fn get(key: Str) -> Self {
-        Self::Get(key)
-    }
-
-    /// `SET key value NX EX ttl`: writes only where no key is.
-    pub(crate) fn set_nx_ex(key: Str, value: Bytes, ttl: i64) -> Self {
-        Self::SetNxEx { key, value, ttl }
-    }
-
-    /// `PTTL key`: the milliseconds the key has left, -1 without an expiry, -2 without a key.
-    pub(crate) fn pttl(key: Str) -> Self {
-        Self::Pttl(key)
-    }
-
-    /// `EXPIRE key ttl`.
-    pub(crate) fn expire(key: Str, ttl: i64) -> Self {
-        Self::Expire { key, ttl }
-    }
-
-    /// `DEL key`.
-    pub(crate) fn del(key: Str) -> Self {
-        Self::Del(key)
     }
 
     /// `ZRANGEBYSCORE key min +inf`: the members scored `min` or more.
@@ -166,7 +141,7 @@ pub(crate) async fn send_pair(
     }
 }
 
-/// `GET key` and `PTTL key` in one round trip and, unless the socket is busy, one write.
+/// `GET key` and `PTTL key` in one round trip, written to the socket together.
 ///
 /// fred flushes the socket after every custom command and after each command of a
 /// `pipeline()`, but holds a typed command back while another is queued behind it: both are
@@ -179,8 +154,8 @@ pub(crate) async fn get_and_pttl(
 ) -> Result<(Value, Value), ClientError> {
     let client = client.with_options(options);
     let (value, ttl) = tokio::join!(
-        Command::get(key.clone()).run(&client),
-        Command::pttl(key).run(&client),
+        Command::Get(key.clone()).run(&client),
+        Command::Pttl(key).run(&client),
     );
     Ok((value?, ttl?))
 }

@@ -8,7 +8,7 @@
 //! | value | `JSON.stringify(session)`: a `cookie` object (`originalMaxAge`, ISO `expires`, `httpOnly`, `path`, ...) then the app's keys, verbatim ([`Record::to_json`](session_core::Record::to_json)), and nothing else | the same |
 //! | version of a record | the SHA-1 of the stored bytes, computed by the store; stored nowhere | (none) |
 //! | load | `GET key` | `GET key` |
-//! | load of a request | `GET key` and `PTTL key`, queued together (one round trip, one socket write) | `GET key` |
+//! | load of a request | `GET key` and `PTTL key`, written to the socket together (one round trip) | `GET key` |
 //! | end of a read-only request | `EXPIRE key ttl` for the session's own lifetime, skipped while the TTL the load read is within [`touch_after`](RedisStoreBuilder::touch_after) (60 s, at most a tenth of the lifetime) of that lifetime | `EXPIRE key ttl` |
 //! | create | `SET key value NX EX ttl`: atomic, two new sessions never share an id | `SET key value EX ttl` |
 //! | save | `EVALSHA <save> 1 key <sha1 of the value read> value ttl`: a script that writes `SET key value EX ttl` only if the key still holds the bytes the request read, in one round trip; `EVAL` of the script when Redis answers `NOSCRIPT` | `SET key value EX ttl` |

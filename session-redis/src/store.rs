@@ -315,7 +315,7 @@ impl RedisStore {
 impl Store for RedisStore {
     /// `GET key`; the version is the SHA-1 of the value.
     async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        let reply = self.send(None, Command::get(self.key(id).into())).await?;
+        let reply = self.send(None, Command::Get(self.key(id).into())).await?;
         let value = command::bytes_or_nil(reply).map_err(StoreError::backend)?;
         value.map(|bytes| stored::loaded(&bytes)).transpose()
     }
@@ -323,7 +323,11 @@ impl Store for RedisStore {
     /// `SET key value NX EX ttl`, behind the user's index entry when the write names one.
     async fn create(&self, id: &SessionId, write: Write<'_>) -> Result<Created, StoreError> {
         let (value, version) = Self::value(&write)?;
-        let set = Command::set_nx_ex(self.key(id).into(), value, ttl_until(write.expires_at));
+        let set = Command::SetNxEx {
+            key: self.key(id).into(),
+            value,
+            ttl: ttl_until(write.expires_at),
+        };
         let index = self.index_entry(id, write.owner, write.expires_at);
         match self.send(index, set).await? {
             Value::Null => Ok(Created::IdTaken),
@@ -372,7 +376,10 @@ impl Store for RedisStore {
         expires_at: SystemTime,
         owner: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let expire = Command::expire(self.key(id).into(), ttl_until(expires_at));
+        let expire = Command::Expire {
+            key: self.key(id).into(),
+            ttl: ttl_until(expires_at),
+        };
         let reply = self
             .send(self.index_entry(id, owner, expires_at), expire)
             .await?;
@@ -381,7 +388,7 @@ impl Store for RedisStore {
 
     /// `DEL key`.
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.send(None, Command::del(self.key(id).into()))
+        self.send(None, Command::Del(self.key(id).into()))
             .await
             .map(drop)
     }
@@ -394,7 +401,7 @@ impl Store for RedisStore {
         index::ids(reply).map_err(StoreError::backend)
     }
 
-    /// `GET key` and `PTTL key` in one round trip and one socket write
+    /// `GET key` and `PTTL key` in one round trip, written to the socket together
     /// (`command::get_and_pttl`); the record counts as touched while its remaining TTL is
     /// within [`touch_after`](RedisStoreBuilder::touch_after) of its own lifetime, so a
     /// read-only request sends no `EXPIRE` then (see the [crate docs](crate)). The value, and
