@@ -28,7 +28,7 @@ mod tier;
 /// it. Of these 365 bytes, 253 are moka's (its key `Arc` counters 16, hash-table bucket 16 and
 /// slots about 21, value entry 24, entry info 64, deque-node block 48, access-order node 24,
 /// timer-wheel node 40) and 112 ours (the inline id 40, the value pointer 8, the `Stored`
-/// `Arc` 64: counters 16, the locked record 32, deadline 8, weighed length 8).
+/// `Arc` 64: counters 16, the locked record 32, deadline 8, weighed length and timer 8).
 const ENTRY_OVERHEAD: usize = 365;
 
 /// How far (in bytes) a record saved in place may grow or shrink before moka weighs its entry
@@ -199,8 +199,9 @@ impl MemoryStore {
                 Ok(Saved::Written(Version::from_u64(version)))
             }
             Replaced::Yes => {
-                // moka takes the new deadline on a read.
-                tier.reschedule(id).await;
+                if !entry.timer_fits() {
+                    tier.reschedule(id).await;
+                }
                 Ok(Saved::Written(Version::from_u64(version)))
             }
         };
@@ -311,7 +312,9 @@ impl Store for MemoryStore {
             self.owners.note(owner, id, expires_at);
         }
         entry.set_deadline(expires_at);
-        tier.reschedule(id).await;
+        if !entry.timer_fits() {
+            tier.reschedule(id).await;
+        }
         Ok(true)
     }
 
@@ -378,6 +381,26 @@ mod tests {
         assert!(store.load(&ids[3]).await.unwrap().is_none());
         assert!(store.load(&ids[2]).await.unwrap().is_some());
         assert!(store.load(&ids[4]).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_moka_still_holds_does_not_take_its_id() {
+        let store = MemoryStore::new();
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let (id, record) = (
+            SessionId::random().unwrap(),
+            Record::new(Default::default()),
+        );
+        store.create(&id, Write::new(&record, later)).await.unwrap();
+        // Expired by its deadline, while moka's timer (later, see `PerEntryExpiry`) still
+        // runs, as after a save that moved the deadline earlier within the slack: its id is
+        // free again. (A read now would have moka drop it.)
+        let (_, entry) = store.live(&id).await.expect("created");
+        entry.set_deadline(SystemTime::now() - Duration::from_secs(1));
+        let created = store.create(&id, Write::new(&record, later)).await.unwrap();
+        assert!(matches!(created, Created::Written(_)), "{created:?}");
+        assert!(store.load(&id).await.unwrap().is_some());
+        assert!(!entry.is_live(), "the expired entry stays expired");
     }
 
     fn sized(bytes: usize) -> Record {

@@ -3,7 +3,7 @@
 
 use std::{
     sync::{
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicU32, AtomicU64, Ordering},
         Arc, Mutex, MutexGuard, OnceLock, PoisonError,
     },
     time::{Duration, Instant, SystemTime},
@@ -14,6 +14,19 @@ use moka::Expiry;
 use super::key::Key;
 use crate::{Loaded, Record, StoreError, Version};
 
+/// The most moka's timer runs past an entry's deadline when it is set: a fraction of the time
+/// left, at most a minute. Within it, a save or touch that moves the deadline later needs no
+/// second lookup to tell moka (a counting visitor's requests come seconds apart); past the
+/// deadline the entry is kept from readers ([`Entry::is_live`]) and only its memory lingers.
+const MAX_SLACK: Duration = Duration::from_secs(60);
+
+/// The time left is divided by this to give the slack (so an entry of a second gets 62 ms).
+const SLACK_DIVISOR: u64 = 16;
+
+/// How far moka's timer may run past a deadline moved earlier before it is set again: the
+/// longest an entry that expired holds its memory.
+const MAX_LINGER_MS: u64 = 2 * MAX_SLACK.as_millis() as u64;
+
 /// The version of an entry that left its tier (for the other tier, or deleted): a write that
 /// still holds it must look the session up again. Never given to a write.
 const DETACHED: u64 = u64::MAX;
@@ -23,7 +36,7 @@ const DETACHED: u64 = u64::MAX;
 #[derive(Clone)]
 pub(super) struct Entry(Arc<Stored>);
 
-/// The record and its deadline. The JSON is a second allocation behind the `Arc`: one block
+/// The record, its deadline and moka's timer. The JSON is a second allocation behind the `Arc`: one block
 /// of counters, deadline, length and text would save about 8 bytes and an allocation, but
 /// needs a custom DST, so unsafe code (which the workspace forbids) or a crate such as
 /// `triomphe`.
@@ -31,8 +44,11 @@ struct Stored {
     current: Mutex<Current>,
     /// When the record expires: milliseconds on the monotonic clock since [`clock_base`].
     deadline_ms: AtomicU64,
-    /// The JSON's length when moka last weighed the entry.
-    weighed_len: AtomicUsize,
+    /// The JSON's length when moka last weighed the entry (`u32::MAX` for longer ones).
+    weighed_len: AtomicU32,
+    /// When moka's timer for the entry fires, as last set: whole seconds (rounded down) on
+    /// the monotonic clock since [`clock_base`].
+    timer_s: AtomicU32,
 }
 
 /// The record as last written, and which write that was (unique within the store).
@@ -56,12 +72,13 @@ pub(super) enum Replaced {
 impl Entry {
     pub(super) fn new(json: String, expires_at: SystemTime, version: u64) -> Self {
         Self(Arc::new(Stored {
-            weighed_len: AtomicUsize::new(json.len()),
+            weighed_len: AtomicU32::new(clamp_len(json.len())),
             current: Mutex::new(Current {
                 json: json.into(),
                 version,
             }),
             deadline_ms: AtomicU64::new(monotonic_ms(expires_at)),
+            timer_s: AtomicU32::new(0),
         }))
     }
 
@@ -85,14 +102,15 @@ impl Entry {
     /// The stored JSON's length in bytes, noted as the one moka weighs.
     pub(super) fn weigh_json(&self) -> usize {
         let len = self.current().json.len();
-        self.0.weighed_len.store(len, Ordering::Relaxed);
+        self.0.weighed_len.store(clamp_len(len), Ordering::Relaxed);
         len
     }
 
     /// Whether the JSON's length moved more than `slack` bytes from the weighed one.
     pub(super) fn needs_reweigh(&self, slack: usize) -> bool {
         let len = self.current().json.len();
-        len.abs_diff(self.0.weighed_len.load(Ordering::Relaxed)) > slack
+        let weighed = self.0.weighed_len.load(Ordering::Relaxed) as usize;
+        len.abs_diff(weighed) > slack
     }
 
     pub(super) fn loaded(&self) -> Result<Loaded, StoreError> {
@@ -153,9 +171,55 @@ impl Entry {
         clock_base() + Duration::from_millis(self.0.deadline_ms.load(Ordering::Acquire))
     }
 
-    fn remaining(&self, now: Instant) -> Duration {
-        self.deadline().saturating_duration_since(now)
+    /// Whether moka's timer, as last set, still suits the entry's deadline: not before it, and
+    /// not so long after it that an expired entry would keep its memory long. When it does not,
+    /// a read must give moka the new deadline ([`Tier::reschedule`](super::tier::Tier::reschedule)).
+    pub(super) fn timer_fits(&self) -> bool {
+        let timer_ms = u64::from(self.0.timer_s.load(Ordering::Acquire)) * 1000;
+        timer_fits(timer_ms, self.0.deadline_ms.load(Ordering::Acquire))
     }
+
+    /// What to tell moka on a create, read or update at `now`: the time left plus a slack
+    /// ([`MAX_SLACK`]), noted as the entry's timer.
+    fn schedule(&self, now: Instant) -> Duration {
+        // In whole milliseconds since the clock base, `now` rounded down: the timer may fire
+        // up to a millisecond late, never early.
+        let now_ms = millis(now.saturating_duration_since(clock_base()));
+        let remaining_ms = self
+            .0
+            .deadline_ms
+            .load(Ordering::Acquire)
+            .saturating_sub(now_ms);
+        let horizon_ms = remaining_ms.saturating_add(slack_ms(remaining_ms));
+        let fires_s = now_ms.saturating_add(horizon_ms) / 1000;
+        self.0.timer_s.store(
+            u32::try_from(fires_s).unwrap_or(u32::MAX),
+            Ordering::Release,
+        );
+        Duration::from_millis(horizon_ms)
+    }
+}
+
+/// How long moka's timer runs past a deadline `remaining_ms` away, in milliseconds.
+fn slack_ms(remaining_ms: u64) -> u64 {
+    (remaining_ms / SLACK_DIVISOR).min(millis(MAX_SLACK))
+}
+
+/// A duration in whole milliseconds (`u64::MAX` past half a billion years).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Whether a timer firing at `timer_ms` suits a deadline at `deadline_ms` (both on the
+/// monotonic clock since [`clock_base`]).
+fn timer_fits(timer_ms: u64, deadline_ms: u64) -> bool {
+    deadline_ms <= timer_ms && timer_ms - deadline_ms <= MAX_LINGER_MS
+}
+
+/// A length as the `u32` weighed lengths are kept in (longer ones, which no budget admits,
+/// are always reweighed).
+fn clamp_len(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 /// Puts `json` in place of `stored`, in the same allocation when the length is the same (a
@@ -192,11 +256,12 @@ fn monotonic_ms(expires_at: SystemTime) -> u64 {
 
 pub(super) struct PerEntryExpiry;
 
-/// Tells moka each entry's own deadline, re-read on every access so that a touch or a save
-/// (which move the shared deadline, then read) reschedule the entry.
+/// Tells moka each entry's own deadline (plus a slack, see [`MAX_SLACK`]), re-read on every
+/// access so that a touch or a save that moves the deadline past the timer (then reads)
+/// reschedules the entry.
 impl Expiry<Key, Entry> for PerEntryExpiry {
     fn expire_after_create(&self, _: &Key, entry: &Entry, now: Instant) -> Option<Duration> {
-        Some(entry.remaining(now))
+        Some(entry.schedule(now))
     }
 
     fn expire_after_read(
@@ -207,7 +272,7 @@ impl Expiry<Key, Entry> for PerEntryExpiry {
         _: Option<Duration>,
         _: Instant,
     ) -> Option<Duration> {
-        Some(entry.remaining(now))
+        Some(entry.schedule(now))
     }
 
     fn expire_after_update(
@@ -217,13 +282,56 @@ impl Expiry<Key, Entry> for PerEntryExpiry {
         now: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Some(entry.remaining(now))
+        Some(entry.schedule(now))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::overwrite;
+    use super::*;
+
+    #[test]
+    fn a_stored_record_is_as_large_as_the_memory_budget_counts_it() {
+        // `ENTRY_OVERHEAD` counts the `Stored` allocation as 64 bytes: its 48 and the `Arc`'s
+        // two counters.
+        assert_eq!(std::mem::size_of::<Stored>(), 48);
+    }
+
+    #[test]
+    fn the_timer_fits_a_deadline_it_covers_with_a_bounded_linger() {
+        let timer_ms = 1_000_000;
+        assert!(timer_fits(timer_ms, timer_ms));
+        assert!(timer_fits(timer_ms, timer_ms - 30_000));
+        assert!(timer_fits(timer_ms, timer_ms - MAX_LINGER_MS));
+        // A deadline past the timer: moka would drop a live session.
+        assert!(!timer_fits(timer_ms, timer_ms + 1));
+        // A deadline moved far earlier: the expired entry would hold its memory for long.
+        assert!(!timer_fits(timer_ms, timer_ms - MAX_LINGER_MS - 1));
+    }
+
+    #[test]
+    fn the_slack_is_a_sixteenth_of_the_time_left_and_at_most_a_minute() {
+        assert_eq!(slack_ms(1_000), 62);
+        assert_eq!(slack_ms(30 * 60 * 1000), 60_000);
+        assert_eq!(slack_ms(0), 0);
+    }
+
+    #[test]
+    fn a_deadline_moved_within_the_slack_keeps_the_timer_and_one_past_it_does_not() {
+        let now = SystemTime::now();
+        let entry = Entry::new("{}".into(), now + Duration::from_secs(30 * 60), 1);
+        entry.schedule(Instant::now());
+        assert!(entry.timer_fits());
+        // The next request of a counting visitor, seconds later: within the slack.
+        entry.set_deadline(now + Duration::from_secs(30 * 60 + 5));
+        assert!(entry.timer_fits());
+        entry.set_deadline(now + Duration::from_secs(32 * 60));
+        assert!(!entry.timer_fits());
+        entry.schedule(Instant::now());
+        assert!(entry.timer_fits());
+        entry.set_deadline(now + Duration::from_secs(60));
+        assert!(!entry.timer_fits());
+    }
 
     #[test]
     fn an_overwrite_of_the_same_length_keeps_the_allocation() {

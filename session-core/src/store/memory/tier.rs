@@ -78,13 +78,27 @@ impl Tier {
 
     /// Inserts `entry` unless a live entry holds the id, atomically; whether it was inserted.
     pub(super) async fn create(&self, id: &SessionId, entry: Entry) -> bool {
-        // moka's entry API treats an expired entry as absent and runs at most one insert per
-        // key at a time, so this is an atomic create-if-absent.
+        // moka's entry API runs at most one insert per key at a time, so this is an atomic
+        // create-if-absent, as far as moka knows.
+        let found = self.cache.entry(Key::of(id)).or_insert(entry.clone()).await;
+        if found.is_fresh() {
+            return true;
+        }
+        !found.into_value().is_live() && self.replace_expired(id, entry).await
+    }
+
+    /// Puts `entry` in place of the entry of `id` moka still holds after its deadline (its
+    /// timer runs a little later), unless a live one took its place meanwhile; whether it did.
+    async fn replace_expired(&self, id: &SessionId, entry: Entry) -> bool {
+        let mut replaced = false;
         self.cache
             .entry(Key::of(id))
-            .or_insert(entry)
-            .await
-            .is_fresh()
+            .and_compute_with(|current| {
+                replaced = !current.is_some_and(|current| current.into_value().is_live());
+                std::future::ready(if replaced { Op::Put(entry) } else { Op::Nop })
+            })
+            .await;
+        replaced
     }
 
     /// Has moka weigh `entry` again (after a save changed its size), if it is still the entry
@@ -196,8 +210,9 @@ impl Tier {
             .await;
     }
 
-    /// Has moka take an entry's new deadline (`expire_after_read`). If the entry was deleted
-    /// or replaced meanwhile, nothing is resurrected.
+    /// Has moka take an entry's new deadline (`expire_after_read`), when its timer no longer
+    /// suits it ([`Entry::timer_fits`]). If the entry was deleted or replaced meanwhile,
+    /// nothing is resurrected.
     pub(super) async fn reschedule(&self, id: &SessionId) {
         let _ = self.cache.get(id.as_str().as_bytes()).await;
     }
