@@ -61,18 +61,19 @@ pub(crate) fn decode_value(raw: &[u8]) -> Option<String> {
 }
 
 /// Percent-decodes, failing on a `%` not followed by two hex digits (as `decodeURIComponent` does).
+/// The runs between escapes are copied at once (a signed id has one escape, after `s`).
 fn strict_percent_decode(raw: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(raw.len());
-    let mut bytes = raw.iter();
-    while let Some(&b) = bytes.next() {
-        if b == b'%' {
-            let hi = hex(*bytes.next()?)?;
-            let lo = hex(*bytes.next()?)?;
-            out.push(hi << 4 | lo);
-        } else {
-            out.push(b);
-        }
+    let mut rest = raw;
+    while let Some(at) = rest.iter().position(|&b| b == b'%') {
+        out.extend_from_slice(&rest[..at]);
+        let &[hi, lo] = rest.get(at + 1..at + 3)? else {
+            return None;
+        };
+        out.push(hex(hi)? << 4 | hex(lo)?);
+        rest = &rest[at + 3..];
     }
+    out.extend_from_slice(rest);
     Some(out)
 }
 
@@ -163,9 +164,20 @@ mod tests {
         assert_eq!(decode_value(b"plain").as_deref(), Some("plain"));
         assert_eq!(decode_value(b"bad%zzvalue").as_deref(), Some("bad%zzvalue"));
         assert_eq!(decode_value(b"trunc%4").as_deref(), Some("trunc%4"));
+        assert_eq!(decode_value(b"a%%41").as_deref(), Some("a%%41"));
+        assert_eq!(decode_value(b"%41%42c%2").as_deref(), Some("%41%42c%2"));
+        assert_eq!(decode_value(b"%41%42c%25").as_deref(), Some("ABc%"));
         assert_eq!(decode_value(b"%FF%FE").as_deref(), Some("%FF%FE"));
         assert_eq!(decode_value(b"\xff\xfe"), None);
         assert_eq!(decode_value(&[b'a'; MAX_VALUE_LEN + 1]), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decodes_what_it_encodes(text in "\\PC{0,40}") {
+            let encoded = encode_value(&text);
+            proptest::prop_assert_eq!(decode_value(encoded.as_bytes()), Some(text));
+        }
     }
 
     #[test]

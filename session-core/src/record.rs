@@ -6,12 +6,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{
     de::{IgnoredAny, MapAccess, Visitor},
-    Deserialize, Deserializer as _, Serialize,
+    Deserialize, Deserializer as _,
 };
 use serde_json::{Map, Value};
 
 use crate::{deadline, Priority, SameSite, StoreError};
 
+mod canonical;
 mod loose;
 
 use loose::{Key, Loose};
@@ -117,26 +118,10 @@ impl Record {
     /// # Ok::<_, session_core::StoreError>(())
     /// ```
     pub fn to_json(&self) -> Result<String, StoreError> {
-        let cookie = &self.cookie;
-        let wire = WireRecord {
-            cookie: WireCookie {
-                original_max_age: cookie.original_max_age,
-                partitioned: cookie.partitioned.then_some(true),
-                priority: cookie.priority.map(Priority::as_json),
-                expires: cookie.expires.map(IsoDate),
-                secure: cookie.secure,
-                http_only: cookie.http_only,
-                domain: cookie.domain.as_deref(),
-                path: &cookie.path,
-                same_site: cookie.same_site.map(SameSite::as_json),
-            },
-            created_at: self.created_at.map(epoch_ms),
-            data: &self.data,
-        };
         // serde_json's own `to_string` starts at 128 bytes, which a session with a cookie
         // object and a key or two already outgrows: one reallocation on every save.
         let mut json = Vec::with_capacity(JSON_CAPACITY);
-        serde_json::to_writer(&mut json, &wire).map_err(|e| StoreError::Encode(Box::new(e)))?;
+        canonical::write(self, &mut json).map_err(|e| StoreError::Encode(Box::new(e)))?;
         String::from_utf8(json).map_err(|e| StoreError::Encode(Box::new(e)))
     }
 
@@ -144,6 +129,14 @@ impl Record {
     /// on load are dropped; every other key is kept verbatim, in order. A record without a
     /// `cookie` object is [`StoreError::Corrupt`], as it is for express-session.
     pub fn from_json(json: &str) -> Result<Self, StoreError> {
+        match canonical::read(json) {
+            Some(record) => Ok(record),
+            None => Self::from_any_json(json),
+        }
+    }
+
+    /// [`from_json`](Self::from_json) for any shape of record, through serde.
+    fn from_any_json(json: &str) -> Result<Self, StoreError> {
         let mut deserializer = serde_json::Deserializer::from_str(json);
         let read: ReadRecord<'_> = deserializer
             .deserialize_map(RecordVisitor)
@@ -287,45 +280,6 @@ fn epoch_ms(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |since| {
         u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
     })
-}
-
-/// A date as JavaScript's `toISOString` writes it (`2023-11-14T23:13:20.000Z`), formatted
-/// straight into the JSON.
-struct IsoDate(SystemTime);
-
-impl Serialize for IsoDate {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let date = deadline::writable(self.0);
-        serializer.collect_str(&humantime::format_rfc3339_millis(date))
-    }
-}
-
-#[derive(Serialize)]
-struct WireRecord<'a> {
-    cookie: WireCookie<'a>,
-    #[serde(rename = "__createdAt", skip_serializing_if = "Option::is_none")]
-    created_at: Option<u64>,
-    #[serde(flatten)]
-    data: &'a Map<String, Value>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireCookie<'a> {
-    original_max_age: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    partitioned: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    priority: Option<&'static str>,
-    expires: Option<IsoDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secure: Option<bool>,
-    http_only: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    domain: Option<&'a str>,
-    path: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    same_site: Option<&'static str>,
 }
 
 #[cfg(test)]
