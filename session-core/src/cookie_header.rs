@@ -17,10 +17,18 @@ pub(crate) fn find<'h>(
 }
 
 fn find_in_header<'h>(header: &'h [u8], name: &[u8]) -> Option<&'h [u8]> {
-    header.split(|&b| b == b';').find_map(|pair| {
-        let eq = pair.iter().position(|&b| b == b'=')?;
-        (trim(&pair[..eq]) == name).then(|| unquote(trim(&pair[eq + 1..])))
-    })
+    // Pairs end at `;`, found with `memchr` (a session cookie's value is most of the header).
+    let mut rest = header;
+    loop {
+        let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
+        let pair = &rest[..end];
+        if let Some(eq) = memchr::memchr(b'=', pair) {
+            if trim(&pair[..eq]) == name {
+                return Some(unquote(trim(&pair[eq + 1..])));
+            }
+        }
+        rest = rest.get(end + 1..)?;
+    }
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
@@ -65,7 +73,7 @@ pub(crate) fn decode_value(raw: &[u8]) -> Option<String> {
 fn strict_percent_decode(raw: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(raw.len());
     let mut rest = raw;
-    while let Some(at) = rest.iter().position(|&b| b == b'%') {
+    while let Some(at) = memchr::memchr(b'%', rest) {
         out.extend_from_slice(&rest[..at]);
         let &[hi, lo] = rest.get(at + 1..at + 3)? else {
             return None;
