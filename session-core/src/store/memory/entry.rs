@@ -36,10 +36,10 @@ const DETACHED: u64 = u64::MAX;
 #[derive(Clone)]
 pub(super) struct Entry(Arc<Stored>);
 
-/// The record, its deadline and moka's timer. The JSON is a second allocation behind the `Arc`: one block
-/// of counters, deadline, length and text would save about 8 bytes and an allocation, but
-/// needs a custom DST, so unsafe code (which the workspace forbids) or a crate such as
-/// `triomphe`.
+/// The record, its deadline and moka's timer. The JSON is a second allocation behind the
+/// `Arc`: one block of counters, deadline, length and text would save about 8 bytes and an
+/// allocation, but needs a custom DST, so unsafe code (which the workspace forbids) or a crate
+/// such as `triomphe`.
 struct Stored {
     current: Mutex<Current>,
     /// When the record expires: milliseconds on the monotonic clock since [`clock_base`].
@@ -172,8 +172,9 @@ impl Entry {
     }
 
     /// Whether moka's timer, as last set, still suits the entry's deadline: not before it, and
-    /// not so long after it that an expired entry would keep its memory long. When it does not,
-    /// a read must give moka the new deadline ([`Tier::reschedule`](super::tier::Tier::reschedule)).
+    /// not so long after it that an expired entry would keep its memory long. When it does
+    /// not, a read must give moka the new deadline
+    /// ([`Tier::reschedule`](super::tier::Tier::reschedule)).
     pub(super) fn timer_fits(&self) -> bool {
         let timer_ms = u64::from(self.0.timer_s.load(Ordering::Acquire)) * 1000;
         timer_fits(timer_ms, self.0.deadline_ms.load(Ordering::Acquire))
