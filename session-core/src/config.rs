@@ -85,6 +85,13 @@ impl SameSite {
             Self::None => "none",
         }
     }
+
+    /// What a stored `cookie.sameSite` string names, in any case; `None` for other text.
+    pub(crate) fn from_json(text: &str) -> Option<Self> {
+        [Self::Strict, Self::Lax, Self::None]
+            .into_iter()
+            .find(|same_site| same_site.as_json().eq_ignore_ascii_case(text))
+    }
 }
 
 /// The `Priority` attribute (a Chrome extension).
@@ -115,6 +122,13 @@ impl Priority {
             Self::Medium => "medium",
             Self::High => "high",
         }
+    }
+
+    /// What a stored `cookie.priority` string names, in any case; `None` for other text.
+    pub(crate) fn from_json(text: &str) -> Option<Self> {
+        [Self::Low, Self::Medium, Self::High]
+            .into_iter()
+            .find(|priority| priority.as_json().eq_ignore_ascii_case(text))
     }
 }
 

@@ -237,18 +237,11 @@ impl WireCookieIn<'_> {
             path: text(self.path).unwrap_or_else(|| "/".to_owned()),
             same_site: match self.same_site {
                 Some(Loose::Bool(true)) => Some(SameSite::Strict),
-                Some(Loose::Text(s)) => match s.to_ascii_lowercase().as_str() {
-                    "strict" => Some(SameSite::Strict),
-                    "lax" => Some(SameSite::Lax),
-                    "none" => Some(SameSite::None),
-                    _ => None,
-                },
+                Some(Loose::Text(s)) => SameSite::from_json(&s),
                 _ => None,
             },
-            priority: text(self.priority).and_then(|p| match p.to_ascii_lowercase().as_str() {
-                "low" => Some(Priority::Low),
-                "medium" => Some(Priority::Medium),
-                "high" => Some(Priority::High),
+            priority: self.priority.and_then(|p| match p {
+                Loose::Text(p) => Priority::from_json(&p),
                 _ => None,
             }),
             partitioned: flag(self.partitioned).unwrap_or(false),

@@ -108,7 +108,11 @@ impl<'a> Cookie<'a> {
         match index {
             0 => self.original_max_age = cursor.or_null(Cursor::lifetime)?,
             1 => self.partitioned = cursor.or_null(Cursor::boolean)?,
-            2 => self.priority = cursor.or_null(Cursor::plain_string)?.and_then(priority),
+            2 => {
+                self.priority = cursor
+                    .or_null(Cursor::plain_string)?
+                    .and_then(Priority::from_json)
+            }
             3 => self.expires = cursor.or_null(Cursor::date)?,
             4 => self.secure = cursor.or_null(Cursor::boolean)?,
             5 => self.http_only = cursor.or_null(Cursor::boolean)?,
@@ -132,12 +136,6 @@ impl<'a> Cookie<'a> {
             partitioned: self.partitioned.unwrap_or(false),
         }
     }
-}
-
-fn priority(text: &str) -> Option<Priority> {
-    [Priority::Low, Priority::Medium, Priority::High]
-        .into_iter()
-        .find(|p| p.as_json().eq_ignore_ascii_case(text))
 }
 
 /// A position in the JSON being read.
@@ -227,12 +225,7 @@ impl<'a> Cursor<'a> {
         if let Some(flag) = self.boolean() {
             return Some(flag.then_some(SameSite::Strict));
         }
-        let text = self.plain_string()?;
-        Some(
-            [SameSite::Strict, SameSite::Lax, SameSite::None]
-                .into_iter()
-                .find(|s| s.as_json().eq_ignore_ascii_case(text)),
-        )
+        Some(SameSite::from_json(self.plain_string()?))
     }
 
     /// A date as JavaScript's `toISOString` writes it, `2023-11-14T23:13:20.000Z`, from 1970

@@ -18,14 +18,14 @@ use crate::{Loaded, Record, StoreError, Version};
 /// left, at most a minute. Within it, a save or touch that moves the deadline later needs no
 /// second lookup to tell moka (a counting visitor's requests come seconds apart); past the
 /// deadline the entry is kept from readers ([`Entry::is_live`]) and only its memory lingers.
-const MAX_SLACK: Duration = Duration::from_secs(60);
+const MAX_SLACK_MS: u64 = 60_000;
 
 /// The time left is divided by this to give the slack (so an entry of a second gets 62 ms).
 const SLACK_DIVISOR: u64 = 16;
 
 /// How far moka's timer may run past a deadline moved earlier before it is set again: the
 /// longest an entry that expired holds its memory.
-const MAX_LINGER_MS: u64 = 2 * MAX_SLACK.as_millis() as u64;
+const MAX_LINGER_MS: u64 = 2 * MAX_SLACK_MS;
 
 /// The version of an entry that left its tier (for the other tier, or deleted): a write that
 /// still holds it must look the session up again. Never given to a write.
@@ -180,30 +180,37 @@ impl Entry {
         timer_fits(timer_ms, self.0.deadline_ms.load(Ordering::Acquire))
     }
 
-    /// What to tell moka on a create, read or update at `now`: the time left plus a slack
-    /// ([`MAX_SLACK`]), noted as the entry's timer.
-    fn schedule(&self, now: Instant) -> Duration {
-        // In whole milliseconds since the clock base, `now` rounded down: the timer may fire
-        // up to a millisecond late, never early.
+    /// What to tell moka on a create, read or update at `now`, its timer being `current` away
+    /// (none on a create), noted as the entry's timer: the timer as it is while it still fits
+    /// the deadline ([`timer_fits`]), otherwise the time left plus a slack
+    /// ([`MAX_SLACK_MS`]). A read that saw the deadline just before a save moved it (within
+    /// the timer, so the save did not reschedule) thus never pulls the timer before the new
+    /// deadline, and a read that changes nothing costs moka no timer update.
+    fn schedule(&self, now: Instant, current: Option<Duration>) -> Duration {
+        // In whole milliseconds since the clock base, rounded down: the timer as noted may be
+        // up to a millisecond (and, in whole seconds, a second) earlier than moka's, never later.
         let now_ms = millis(now.saturating_duration_since(clock_base()));
         let remaining_ms = self
             .0
             .deadline_ms
             .load(Ordering::Acquire)
             .saturating_sub(now_ms);
-        let horizon_ms = remaining_ms.saturating_add(slack_ms(remaining_ms));
-        let fires_s = now_ms.saturating_add(horizon_ms) / 1000;
+        let horizon = match current {
+            Some(current) if timer_fits(millis(current), remaining_ms) => current,
+            _ => Duration::from_millis(remaining_ms.saturating_add(slack_ms(remaining_ms))),
+        };
+        let fires_s = now_ms.saturating_add(millis(horizon)) / 1000;
         self.0.timer_s.store(
             u32::try_from(fires_s).unwrap_or(u32::MAX),
             Ordering::Release,
         );
-        Duration::from_millis(horizon_ms)
+        horizon
     }
 }
 
 /// How long moka's timer runs past a deadline `remaining_ms` away, in milliseconds.
 fn slack_ms(remaining_ms: u64) -> u64 {
-    (remaining_ms / SLACK_DIVISOR).min(millis(MAX_SLACK))
+    (remaining_ms / SLACK_DIVISOR).min(MAX_SLACK_MS)
 }
 
 /// A duration in whole milliseconds (`u64::MAX` past half a billion years).
@@ -257,12 +264,12 @@ fn monotonic_ms(expires_at: SystemTime) -> u64 {
 
 pub(super) struct PerEntryExpiry;
 
-/// Tells moka each entry's own deadline (plus a slack, see [`MAX_SLACK`]), re-read on every
-/// access so that a touch or a save that moves the deadline past the timer (then reads)
-/// reschedules the entry.
+/// Tells moka each entry's own deadline (plus a slack, see [`MAX_SLACK_MS`]), re-read on every
+/// access ([`Entry::schedule`]) so that a touch or a save that moves the deadline past the
+/// timer (then reads) reschedules the entry.
 impl Expiry<Key, Entry> for PerEntryExpiry {
     fn expire_after_create(&self, _: &Key, entry: &Entry, now: Instant) -> Option<Duration> {
-        Some(entry.schedule(now))
+        Some(entry.schedule(now, None))
     }
 
     fn expire_after_read(
@@ -270,10 +277,10 @@ impl Expiry<Key, Entry> for PerEntryExpiry {
         _: &Key,
         entry: &Entry,
         now: Instant,
-        _: Option<Duration>,
+        current: Option<Duration>,
         _: Instant,
     ) -> Option<Duration> {
-        Some(entry.schedule(now))
+        Some(entry.schedule(now, current))
     }
 
     fn expire_after_update(
@@ -281,9 +288,9 @@ impl Expiry<Key, Entry> for PerEntryExpiry {
         _: &Key,
         entry: &Entry,
         now: Instant,
-        _: Option<Duration>,
+        current: Option<Duration>,
     ) -> Option<Duration> {
-        Some(entry.schedule(now))
+        Some(entry.schedule(now, current))
     }
 }
 
@@ -311,6 +318,28 @@ mod tests {
     }
 
     #[test]
+    fn a_read_that_saw_the_old_deadline_never_pulls_the_timer_before_the_new_one() {
+        // A session of four minutes, loaded at t0: the timer is the deadline plus 15 s.
+        let t0 = Instant::now();
+        let entry = Entry::new("{}".into(), SystemTime::now() + Duration::from_secs(240), 1);
+        let timer = entry.schedule(t0, None);
+        // 32 s later a save moves the deadline 14 s on, within the timer: no reschedule. A
+        // read racing it loads the deadline just before the save stores it. The slack it
+        // would compute (13 s on the 208 s left) falls short of the moved deadline, so it
+        // keeps moka's timer instead.
+        let left = timer - Duration::from_secs(32);
+        assert_eq!(
+            entry.schedule(t0 + Duration::from_secs(32), Some(left)),
+            left
+        );
+        entry.set_deadline(SystemTime::now() + Duration::from_secs(254));
+        assert!(
+            entry.timer_fits(),
+            "moka's timer fires before the saved deadline"
+        );
+    }
+
+    #[test]
     fn the_slack_is_a_sixteenth_of_the_time_left_and_at_most_a_minute() {
         assert_eq!(slack_ms(1_000), 62);
         assert_eq!(slack_ms(30 * 60 * 1000), 60_000);
@@ -321,14 +350,14 @@ mod tests {
     fn a_deadline_moved_within_the_slack_keeps_the_timer_and_one_past_it_does_not() {
         let now = SystemTime::now();
         let entry = Entry::new("{}".into(), now + Duration::from_secs(30 * 60), 1);
-        entry.schedule(Instant::now());
+        entry.schedule(Instant::now(), None);
         assert!(entry.timer_fits());
         // The next request of a counting visitor, seconds later: within the slack.
         entry.set_deadline(now + Duration::from_secs(30 * 60 + 5));
         assert!(entry.timer_fits());
         entry.set_deadline(now + Duration::from_secs(32 * 60));
         assert!(!entry.timer_fits());
-        entry.schedule(Instant::now());
+        entry.schedule(Instant::now(), None);
         assert!(entry.timer_fits());
         entry.set_deadline(now + Duration::from_secs(60));
         assert!(!entry.timer_fits());
