@@ -1,16 +1,17 @@
 //! [`RedisStoreBuilder`]: a [`RedisStore`] from a URL, key prefixes and a timeout.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use fred::{
     prelude::{Builder, Client, ClientLike, Config, EventInterface, Pool, ReconnectPolicy},
-    types::config::TcpConfig,
+    types::{config::TcpConfig, RespVersion},
 };
 
 use crate::{
     error::BuildError,
+    near_cache::{Near, NearCache},
     store::{Connection, Inner},
-    RedisStore,
+    tracking, RedisStore,
 };
 
 /// The key prefix connect-redis uses.
@@ -50,6 +51,7 @@ pub struct RedisStoreBuilder {
     connect_wait: Duration,
     max_reconnect_delay: Duration,
     touch_after: Duration,
+    near_cache: Option<NearCache>,
 }
 
 /// Where a store's connection comes from.
@@ -84,6 +86,7 @@ impl std::fmt::Debug for RedisStoreBuilder {
             .field("connect_wait", &self.connect_wait)
             .field("max_reconnect_delay", &self.max_reconnect_delay)
             .field("touch_after", &self.touch_after)
+            .field("near_cache", &self.near_cache)
             .finish()
     }
 }
@@ -110,6 +113,7 @@ impl RedisStoreBuilder {
             connect_wait: DEFAULT_CONNECT_WAIT,
             max_reconnect_delay: DEFAULT_MAX_RECONNECT_DELAY,
             touch_after: crate::touch_after::DEFAULT_TOUCH_AFTER,
+            near_cache: None,
         }
     }
 
@@ -176,6 +180,16 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Keeps a [`NearCache`] of sessions in the process, kept coherent by Redis's client
+    /// tracking: a returning visitor's load then costs no round trip, and a save one (the
+    /// conditional `EVALSHA`). Off by default. Needs the store's own client (this builder from
+    /// a URL) on one server or Sentinel; [`build`](Self::build) refuses it otherwise
+    /// ([`BuildError::NearCacheNeedsOwnClient`], [`BuildError::NearCacheOnCluster`]).
+    pub fn near_cache(mut self, near_cache: NearCache) -> Self {
+        self.near_cache = Some(near_cache);
+        self
+    }
+
     /// Builds the store and starts connecting in the background. Never waits for Redis: an
     /// app starts even while Redis is down, its session calls fail with
     /// [`StoreError::Unavailable`](session_core::StoreError::Unavailable) meanwhile, and
@@ -198,86 +212,117 @@ impl RedisStoreBuilder {
         tokio::runtime::Handle::try_current().map_err(BuildError::NoRuntime)?;
         let connect_wait = self.connect_wait.min(self.timeout);
         let describe = self.source.describe();
-        let connection = match self.source {
-            Source::Url(url) => {
-                return Ok(RedisStore::from_inner(own_client(
-                    &url,
-                    self.timeout,
-                    self.max_reconnect_delay,
-                    |connection| {
-                        Inner::new(
-                            connection,
-                            self.prefix,
-                            user_index_prefix,
-                            self.timeout,
-                            connect_wait,
-                            self.touch_after,
-                            describe,
-                        )
-                    },
-                )?))
-            }
-            Source::Client(client) => Connection::Client(client),
-            Source::Pool(pool) => Connection::Pool(pool),
+        let near = self.near_cache.map(|config| Arc::new(Near::new(config)));
+        let prefix = self.prefix.clone();
+        let (timeout, max_reconnect_delay) = (self.timeout, self.max_reconnect_delay);
+        let inner_near = near.clone();
+        let inner = move |connection| {
+            Inner::new(
+                connection,
+                self.prefix,
+                user_index_prefix,
+                self.timeout,
+                connect_wait,
+                self.touch_after,
+                describe,
+                inner_near,
+            )
         };
-        Ok(RedisStore::from_inner(Inner::new(
-            connection,
-            self.prefix,
-            user_index_prefix,
-            self.timeout,
-            connect_wait,
-            self.touch_after,
-            describe,
-        )))
+        let inner = match self.source {
+            Source::Url(url) => {
+                let own = OwnClient {
+                    timeout,
+                    max_reconnect_delay,
+                    near,
+                    prefix,
+                };
+                own.start(&url, inner)?
+            }
+            _ if near.is_some() => return Err(BuildError::NearCacheNeedsOwnClient),
+            Source::Client(client) => inner(Connection::Client(client)),
+            Source::Pool(pool) => inner(Connection::Pool(pool)),
+        };
+        Ok(RedisStore::from_inner(inner))
     }
 }
 
-/// The store's own client for `url`, configured for sessions (bounded calls, no replay of a
-/// command cut off by an outage, reconnection with back-off that also covers the first
-/// connection), connecting in the background; `inner` makes the store's state around it.
-fn own_client(
-    url: &str,
+/// What the store's own client is made with.
+struct OwnClient {
     timeout: Duration,
     max_reconnect_delay: Duration,
-    inner: impl FnOnce(Connection) -> Inner,
-) -> Result<Inner, BuildError> {
-    check_scheme(url)?;
-    let mut config = Config::from_url(url).map_err(BuildError::Url)?;
-    // Keep retrying the first connection instead of failing `connect`.
-    config.fail_fast = false;
-    let max_delay = millis_u32(max_reconnect_delay).max(50);
-    let client = Builder::from_config(config)
-        .with_connection_config(|connection| {
-            connection.connection_timeout = timeout;
-            connection.internal_command_timeout = timeout;
-            // A command whose connection drops is reported, not replayed on the next
-            // connection: replaying `SET NX` could report our own write as a taken id.
-            connection.max_command_attempts = 1;
-            connection.tcp = TcpConfig {
-                nodelay: Some(true),
-                ..TcpConfig::default()
-            };
-        })
-        .with_performance_config(|performance| {
-            performance.default_command_timeout = timeout;
-        })
-        .set_policy(ReconnectPolicy::new_exponential(0, 50, max_delay, 2))
-        .build()
-        .map_err(BuildError::Client)?;
-    let inner = inner(Connection::Client(client.clone()));
-    let last_error = inner.last_error.clone();
-    let errors = client.on_error(move |(error, server)| {
+    /// The near cache, if any: the client then speaks RESP3 and keeps it coherent.
+    near: Option<Arc<Near>>,
+    prefix: String,
+}
+
+impl OwnClient {
+    /// The store's own client for `url`, configured for sessions (bounded calls, no replay of a
+    /// command cut off by an outage, reconnection with back-off that also covers the first
+    /// connection), connecting in the background; `inner` makes the store's state around it.
+    fn start(
+        self,
+        url: &str,
+        inner: impl FnOnce(Connection) -> Inner,
+    ) -> Result<Inner, BuildError> {
+        let Self {
+            timeout,
+            max_reconnect_delay,
+            near,
+            prefix,
+        } = self;
+        check_scheme(url)?;
+        let mut config = Config::from_url(url).map_err(BuildError::Url)?;
+        // Keep retrying the first connection instead of failing `connect`.
+        config.fail_fast = false;
+        if near.is_some() {
+            if config.server.is_clustered() {
+                return Err(BuildError::NearCacheOnCluster);
+            }
+            // Client tracking pushes its invalidations down the tracked connection (RESP3).
+            config.version = RespVersion::RESP3;
+        }
+        let max_delay = millis_u32(max_reconnect_delay).max(50);
+        let client = Builder::from_config(config)
+            .with_connection_config(|connection| {
+                connection.connection_timeout = timeout;
+                connection.internal_command_timeout = timeout;
+                // A command whose connection drops is reported, not replayed on the next
+                // connection: replaying `SET NX` could report our own write as a taken id.
+                connection.max_command_attempts = 1;
+                connection.tcp = TcpConfig {
+                    nodelay: Some(true),
+                    ..TcpConfig::default()
+                };
+            })
+            .with_performance_config(|performance| {
+                performance.default_command_timeout = timeout;
+                // Room for a burst of invalidations; an overflow only empties the near cache.
+                performance.broadcast_channel_capacity = BROADCAST_CAPACITY;
+            })
+            .set_policy(ReconnectPolicy::new_exponential(0, 50, max_delay, 2))
+            .build()
+            .map_err(BuildError::Client)?;
+        let inner = inner(Connection::Client(client.clone()));
+        let last_error = inner.last_error.clone();
+        let errors = client.on_error(move |(error, server)| {
         tracing::warn!(%error, server = ?server.map(|s| s.to_string()), "redis connection error");
         if let Ok(mut slot) = last_error.lock() {
             *slot = Some(error);
         }
         async { Ok(()) }
     });
-    let connection = client.connect();
-    inner.keep_task(errors);
-    inner.keep_task(connection);
-    Ok(inner)
+        if let Some(near) = near {
+            inner.keep_task(tracking::start(&client, near, prefix));
+        }
+        let connection = client.connect();
+        inner.keep_task(errors);
+        inner.keep_task(connection);
+        Ok(inner)
+    }
 }
+
+/// The capacity of the client's event channels (invalidations among them).
+const BROADCAST_CAPACITY: usize = 1024;
 
 /// Refuses what the client would silently misread: a scheme that is not Redis, or TLS asked
 /// for without a TLS feature.
@@ -371,6 +416,29 @@ mod tests {
             "redis-sentinel://127.0.0.1:1/0?sentinelServiceName=mymaster",
         ] {
             assert!(RedisStore::builder(url).build().is_ok(), "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_near_cache_needs_the_stores_own_client_off_cluster() {
+        let near = || crate::NearCache::new();
+        let client = Builder::default_centralized().build().expect("client");
+        assert!(matches!(
+            RedisStore::from_client(client).near_cache(near()).build(),
+            Err(BuildError::NearCacheNeedsOwnClient)
+        ));
+        assert!(matches!(
+            RedisStore::builder("redis-cluster://127.0.0.1:1?node=127.0.0.1:2")
+                .near_cache(near())
+                .build(),
+            Err(BuildError::NearCacheOnCluster)
+        ));
+        for url in [
+            "redis://127.0.0.1:1/2",
+            "redis-sentinel://127.0.0.1:1/0?sentinelServiceName=mymaster",
+        ] {
+            let store = RedisStore::builder(url).near_cache(near()).build();
+            assert_eq!(store.expect(url).near_cache_len(), Some(0));
         }
     }
 

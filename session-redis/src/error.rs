@@ -52,6 +52,14 @@ pub enum BuildError {
     /// client's background connection task needs.
     #[error("a RedisStore must be built inside a tokio runtime")]
     NoRuntime(#[source] tokio::runtime::TryCurrentError),
+    /// A [near cache](crate::NearCache) was asked of a store on the app's client or pool; it
+    /// needs the store's own client, which it switches to RESP3 and tracks.
+    #[error("a near cache needs the store's own client (RedisStore::builder with a URL)")]
+    NearCacheNeedsOwnClient,
+    /// A [near cache](crate::NearCache) was asked of a store on Redis Cluster, where tracking
+    /// by prefix would have to be set up on every node; it runs on one server or Sentinel.
+    #[error("a near cache runs on one Redis server or Sentinel, not on Redis Cluster")]
+    NearCacheOnCluster,
 }
 
 /// The store has no connection to Redis right now; the client keeps reconnecting in the

@@ -16,6 +16,7 @@
 //! | destroy | `DEL key` | the same |
 //! | a create, save or touch that names a user | first, in the same round trip: `EVAL <index> 1 users:sess:<user> <deadline ms> <id> <now ms>` (`ZADD`, `ZREMRANGEBYSCORE` of the expired, `PEXPIREAT` the last deadline) | (none) |
 //! | sessions of a user | `ZRANGEBYSCORE users:sess:<user> <now ms> +inf` | (none) |
+//! | with a [`NearCache`] | `HELLO 3`, `CLIENT TRACKING on BCAST PREFIX <prefix> NOLOOP` and a probe script on each new connection; a load that the cache holds sends nothing | (none) |
 //!
 //! `ttl = ceil((expires_at - now) / 1000 ms)`, as connect-redis computes it, and at least 1.
 //!
@@ -66,6 +67,18 @@
 //! # drop(manager); Ok(()) }
 //! ```
 //!
+//! # A near cache
+//!
+//! [`RedisStoreBuilder::near_cache`] keeps sessions in the process, so that a returning
+//! visitor's load costs no round trip and a counting request one (its save). Redis's client
+//! tracking keeps it coherent: the store's connection asks Redis to push an invalidation for
+//! every change of a session key by anyone else, and a reply fills the cache only if no
+//! invalidation of its key came in between. A hit can still be behind another process's write
+//! by the time its invalidation takes to arrive (and, in rare races listed under
+//! [`NearCache`], by at most its `max_age`); the save that follows it is conditional, so that
+//! write is merged, never overwritten. Off by default; it needs the store's own client on one
+//! server or Sentinel.
+//!
 //! # When Redis misbehaves
 //!
 //! The app starts while Redis is down: [`RedisStoreBuilder::build`] never waits for the
@@ -108,18 +121,21 @@ mod builder;
 mod command;
 pub mod error;
 mod index;
+mod near_cache;
 mod save;
 mod script;
 mod store;
 mod stored;
 mod time;
 mod touch_after;
+mod tracking;
 
 pub use builder::{
     RedisStoreBuilder, DEFAULT_CONNECT_WAIT, DEFAULT_MAX_RECONNECT_DELAY, DEFAULT_PREFIX,
     DEFAULT_TIMEOUT, DEFAULT_USER_INDEX_LEAD,
 };
 pub use error::BuildError;
+pub use near_cache::NearCache;
 
 /// The Redis client this crate runs on, re-exported so that an app that hands its own
 /// client or pool to [`RedisStore::from_client`] / [`RedisStore::from_pool`] names the same

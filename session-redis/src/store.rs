@@ -23,6 +23,7 @@ use crate::{
     command::{self, Command},
     error::{self, NotConnected},
     index,
+    near_cache::{self, Fill, Held, Near, Reservation, Source},
     save::{self, Save},
     script, stored,
     time::ttl_until,
@@ -88,11 +89,14 @@ pub(crate) struct Inner {
     connect_wait: Duration,
     touch_after: Duration,
     url: String,
+    /// The near cache, when the builder asked for one.
+    near: Option<Arc<Near>>,
     pub(crate) last_error: Arc<Mutex<Option<ClientError>>>,
     tasks: Mutex<Vec<JoinHandle<Result<(), ClientError>>>>,
 }
 
 impl Inner {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         connection: Connection,
         prefix: String,
@@ -101,6 +105,7 @@ impl Inner {
         connect_wait: Duration,
         touch_after: Duration,
         url: String,
+        near: Option<Arc<Near>>,
     ) -> Self {
         Self {
             connection,
@@ -110,6 +115,7 @@ impl Inner {
             connect_wait,
             touch_after,
             url,
+            near,
             last_error: Arc::default(),
             tasks: Mutex::default(),
         }
@@ -216,6 +222,12 @@ impl RedisStore {
         self.inner.timeout
     }
 
+    /// How many sessions the [near cache](crate::NearCache) holds right now; `None` without
+    /// one.
+    pub fn near_cache_len(&self) -> Option<usize> {
+        self.inner.near.as_deref().map(Near::len)
+    }
+
     /// Whether the connection is up right now.
     pub fn is_connected(&self) -> bool {
         self.inner.connection.client().is_connected()
@@ -299,6 +311,35 @@ impl RedisStore {
         }
     }
 
+    /// The near cache's value of `key`, if there is a near cache and it may serve the value
+    /// now (never while the connection is down: invalidations are not arriving then).
+    fn near_hit(&self, key: &str) -> Option<Held> {
+        let near = self.inner.near.as_deref()?;
+        if !self.inner.connection.client().is_connected() {
+            return None;
+        }
+        near.get(key, Instant::now())
+    }
+
+    /// A reservation of `key`'s slot in the near cache for the command of `kind` about to be
+    /// sent, if there is a near cache and it is in use.
+    fn reserve<'a>(&'a self, key: &'a str, kind: Source) -> Option<Reservation<'a>> {
+        Reservation::new(self.inner.near.as_deref()?, key, kind)
+    }
+
+    /// `loaded`, counted as touched while the `pttl_ms` its key has left is within
+    /// [`touch_after`](RedisStoreBuilder::touch_after) of its own lifetime.
+    fn touched_if_fresh(&self, loaded: Loaded, pttl_ms: i64, lifetimes: &Lifetimes) -> Loaded {
+        let lifetime = lifetimes
+            .of(&loaded.record)
+            .map(|lifetime| lifetime.min(LONGEST_TTL));
+        if touch_after::fresh_enough(pttl_ms, lifetime, self.inner.touch_after) {
+            loaded.touched()
+        } else {
+            loaded
+        }
+    }
+
     fn not_connected(&self, error: Option<ClientError>) -> StoreError {
         let last_error = error.or_else(|| {
             self.inner
@@ -346,12 +387,11 @@ impl Store for RedisStore {
         expected: &Version,
     ) -> Result<Saved, StoreError> {
         let (value, version) = Self::value(&write)?;
-        let save = Save::new(
-            self.key(id).into(),
-            expected,
-            value,
-            ttl_until(write.expires_at),
-        );
+        let key: Str = self.key(id).into();
+        let ttl = ttl_until(write.expires_at);
+        let reservation = self.reserve(&key, Source::Script);
+        let sent = Instant::now();
+        let save = Save::new(key.clone(), expected, value.clone(), ttl);
         let index = self.index_entry(id, write.owner, write.expires_at);
         let reply = self
             .call(|client, options| async move {
@@ -365,7 +405,11 @@ impl Store for RedisStore {
                 }
             })
             .await?;
-        save::outcome(reply, version)
+        let saved = save::outcome(reply, version)?;
+        if let (Saved::Written(_), Some(reservation)) = (&saved, reservation) {
+            reservation.fill(Fill::saved(value, version, sent, ttl));
+        }
+        Ok(saved)
     }
 
     /// `EXPIRE key ttl` only (the stored JSON is not rewritten), behind the user's index
@@ -376,21 +420,41 @@ impl Store for RedisStore {
         expires_at: SystemTime,
         owner: Option<&str>,
     ) -> Result<bool, StoreError> {
+        let key: Str = self.key(id).into();
+        let ttl = ttl_until(expires_at);
+        let sent = Instant::now();
         let expire = Command::Expire {
-            key: self.key(id).into(),
-            ttl: ttl_until(expires_at),
+            key: key.clone(),
+            ttl,
         };
         let reply = self
             .send(self.index_entry(id, owner, expires_at), expire)
             .await?;
-        Ok(reply.as_i64() == Some(1))
+        let touched = reply.as_i64() == Some(1);
+        if let Some(near) = &self.inner.near {
+            if touched {
+                near.extend(&key, sent, near_cache::seconds(ttl));
+            } else {
+                near.forget(&key);
+            }
+        }
+        Ok(touched)
     }
 
     /// `DEL key`.
     async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.send(None, Command::Del(self.key(id).into()))
-            .await
-            .map(drop)
+        let key: Str = self.key(id).into();
+        let forget = || {
+            if let Some(near) = &self.inner.near {
+                near.forget(&key);
+            }
+        };
+        // Before: no request of this process is served the session while it goes; after: a
+        // fill that raced the delete does not outlive it.
+        forget();
+        let deleted = self.send(None, Command::Del(key.clone())).await.map(drop);
+        forget();
+        deleted
     }
 
     /// `ZRANGEBYSCORE index now +inf`: the ids in the user's index whose deadline has not
@@ -405,16 +469,25 @@ impl Store for RedisStore {
     /// (`command::get_and_pttl`); the record counts as touched while its remaining TTL is
     /// within [`touch_after`](RedisStoreBuilder::touch_after) of its own lifetime, so a
     /// read-only request sends no `EXPIRE` then (see the [crate docs](crate)). The value, and
-    /// so its version, stays as it is.
+    /// so its version, stays as it is. With a [near cache](crate::NearCache), a session it
+    /// holds costs no round trip: its value, version and remaining TTL come from the cache.
     async fn load_and_touch(
         &self,
         id: &SessionId,
         lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
         let key: Str = self.key(id).into();
-        let (value, pttl) =
-            self.call(|client, options| async move {
-                command::get_and_pttl(&client, &options, key).await
+        if let Some(held) = self.near_hit(&key) {
+            let loaded = stored::loaded_with(&held.bytes, held.version)?;
+            let pttl = held.pttl_ms(Instant::now());
+            return Ok(Some(self.touched_if_fresh(loaded, pttl, &lifetimes)));
+        }
+        let reservation = self.reserve(&key, Source::Read);
+        let sent = Instant::now();
+        let sent_key = key.clone();
+        let (value, pttl) = self
+            .call(|client, options| async move {
+                command::get_and_pttl(&client, &options, sent_key).await
             })
             .await?;
         let Some(bytes) = command::bytes_or_nil(value).map_err(StoreError::backend)? else {
@@ -424,16 +497,16 @@ impl Store for RedisStore {
         let pttl = pttl
             .as_i64()
             .ok_or_else(|| StoreError::backend(command::unexpected(&pttl)))?;
-        let lifetime = lifetimes
-            .of(&loaded.record)
-            .map(|lifetime| lifetime.min(LONGEST_TTL));
-        Ok(Some(
-            if touch_after::fresh_enough(pttl, lifetime, self.inner.touch_after) {
-                loaded.touched()
-            } else {
-                loaded
-            },
-        ))
+        if let (Some(reservation), Some(ttl)) = (reservation, near_cache::ttl_of_pttl(pttl)) {
+            reservation.fill(Fill {
+                bytes,
+                version: loaded.version,
+                sent,
+                ttl,
+                source: Source::Read,
+            });
+        }
+        Ok(Some(self.touched_if_fresh(loaded, pttl, &lifetimes)))
     }
 
     fn name(&self) -> &'static str {
@@ -448,6 +521,7 @@ impl std::fmt::Debug for RedisStore {
             .field("prefix", &self.inner.prefix)
             .field("user_index_prefix", &self.inner.user_index_prefix)
             .field("timeout", &self.inner.timeout)
+            .field("near_cache", &self.inner.near.is_some())
             .field("connected", &self.is_connected())
             .finish()
     }

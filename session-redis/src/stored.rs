@@ -17,6 +17,12 @@ pub(crate) fn loaded(bytes: &[u8]) -> Result<Loaded, StoreError> {
     Ok(Loaded::new(Record::from_json(json)?, version_of(bytes)))
 }
 
+/// A stored value whose version is known already (the near cache keeps it with the bytes).
+pub(crate) fn loaded_with(bytes: &[u8], version: Version) -> Result<Loaded, StoreError> {
+    let json = std::str::from_utf8(bytes).map_err(StoreError::corrupt)?;
+    Ok(Loaded::new(Record::from_json(json)?, version))
+}
+
 /// The version of a stored value: the SHA-1 of its bytes.
 pub(crate) fn version_of(bytes: &[u8]) -> Version {
     Version::from_bytes(&Sha1::digest(bytes))

@@ -13,7 +13,7 @@ use std::{
 
 use fred::prelude::{Client, ClientLike, Config, KeysInterface, Server};
 use session_core::{MemoryStore, Store};
-use session_redis::RedisStore;
+use session_redis::{NearCache, RedisStore};
 
 /// The store a scenario runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,8 @@ pub enum Backend {
     Memory,
     /// [`RedisStore`] on `REDIS_URL`.
     Redis,
+    /// [`RedisStore`] on `REDIS_URL` with a [`NearCache`].
+    RedisNearCache,
     /// [`RedisStore`] on the given URL (`redis://`, `redis-cluster://`, `redis-sentinel://`):
     /// session-redis runs the [`integrity`](crate::integrity) scenarios on its private Redis
     /// Cluster and Sentinel set-ups this way. One adapter is enough there: adapters never know
@@ -61,18 +63,27 @@ impl Backend {
                 store: Arc::new(MemoryStore::new()),
                 cleanup: None,
             }),
-            Self::Redis => Some(redis_store(redis_url(scenario)?, scenario)),
-            Self::RedisAt(url) => Some(redis_store(url.to_owned(), scenario)),
+            Self::Redis => Some(redis_store(redis_url(scenario)?, scenario, None)),
+            Self::RedisNearCache => Some(redis_store(
+                redis_url(scenario)?,
+                scenario,
+                Some(NearCache::new()),
+            )),
+            Self::RedisAt(url) => Some(redis_store(url.to_owned(), scenario, None)),
         }
     }
 }
 
 /// A Redis store on `url` under a prefix of `scenario`'s own, deleted when dropped.
-fn redis_store(url: String, scenario: &str) -> BackendStore {
+fn redis_store(url: String, scenario: &str, near_cache: Option<NearCache>) -> BackendStore {
     let tag = unique_tag(scenario);
-    let store = RedisStore::builder(url.as_str())
+    let mut builder = RedisStore::builder(url.as_str())
         .prefix(format!("test:scenarios:{tag}:sess:"))
-        .connect_wait(Duration::from_secs(2))
+        .connect_wait(Duration::from_secs(2));
+    if let Some(near_cache) = near_cache {
+        builder = builder.near_cache(near_cache);
+    }
+    let store = builder
         .build()
         .expect("a Redis store for the scenario's URL");
     BackendStore {

@@ -26,7 +26,7 @@ pub use server::{bind_loopback, Start, TestServer};
 
 /// Generates one `#[tokio::test]` per scenario for an adapter's [`Start`] function: the
 /// scenarios of [`scenarios`] on the memory store, those of [`integrity`] once per
-/// [`Backend`] (in modules `on_memory` and `on_redis`), and those of [`cookie_mode`] once per
+/// [`Backend`] (in modules `on_memory`, `on_redis` and `on_redis_near_cache`), and those of [`cookie_mode`] once per
 /// [`CookieFormat`](cookie_mode::CookieFormat) (in modules `cookie_encrypted` and
 /// `cookie_session`).
 ///
@@ -46,6 +46,9 @@ macro_rules! scenario_tests {
         }
         mod on_redis {
             $crate::scenario_tests!(@integrity $crate::Backend::Redis);
+        }
+        mod on_redis_near_cache {
+            $crate::scenario_tests!(@integrity $crate::Backend::RedisNearCache);
         }
         mod cookie_encrypted {
             $crate::scenario_tests!(@cookie $crate::cookie_mode::CookieFormat::Encrypted);

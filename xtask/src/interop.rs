@@ -8,7 +8,8 @@
 //! both, "log out everywhere" on either side ends the user's sessions on both, the creation
 //! time of the absolute timeout survives a write by Express, and a cookie signed with the old
 //! secret by one side verifies on the other side after it rotated to `SECRET=new,old`. Every
-//! key is made under a unique prefix and deleted at the end.
+//! key is made under a unique prefix and deleted at the end. The axum and warp examples run
+//! with session-redis's near cache on (`REDIS_NEAR_CACHE=true`), the others without.
 
 pub(crate) mod apps;
 pub(crate) mod shared;
@@ -25,6 +26,15 @@ use self::{
     apps::{node_available, npm_ci, Backend, Rows},
     shared::run_checks,
 };
+
+/// Half the examples run with session-redis's near cache (`REDIS_NEAR_CACHE=true`), half
+/// without, so that both ways of reading the store share sessions with Express.
+fn near_cache_on_half(example: &str) -> Vec<(&'static str, String)> {
+    match example {
+        "example-axum" | "example-warp" => vec![("REDIS_NEAR_CACHE", "true".to_owned())],
+        _ => Vec::new(),
+    }
+}
 
 /// Runs the interop checks against the Redis that CI provides; `None` means CI found no Redis
 /// and already said so.
@@ -68,6 +78,7 @@ pub(crate) fn run(redis: Option<&services::Redis>) -> Result {
                 ("REDIS_URL", redis.url.clone()),
                 ("REDIS_PREFIX", prefix.clone()),
             ],
+            example_env: near_cache_on_half,
             app_dir,
             rows: &mut rows,
         };

@@ -59,6 +59,7 @@ pub(crate) fn run(postgres: Option<&services::Postgres>) -> Result {
             ("DATABASE_URL", postgres.url.clone()),
             ("PG_SCHEMA", schema.clone()),
         ],
+        example_env: |_| Vec::new(),
         app_dir,
         rows: &mut rows,
     };

@@ -6,7 +6,7 @@ use session_core::{
     ConfigError, ConflictPolicy, CookieFormat, MemoryStore, SameSite, Secure, SessionConfig,
     SessionManager, Unset,
 };
-use session_redis::RedisStore;
+use session_redis::{NearCache, RedisStore};
 use session_sql::{PostgresStore, SqliteStore};
 
 /// A setting the app cannot start with; its `Display` is one line for the terminal.
@@ -74,6 +74,9 @@ pub enum StoreChoice {
         url: String,
         /// `REDIS_PREFIX`, default `sess:`.
         prefix: String,
+        /// `REDIS_NEAR_CACHE`, default `false`: keep a [`NearCache`] of sessions in the
+        /// process, kept coherent by Redis's client tracking.
+        near_cache: bool,
     },
     /// PostgreSQL, in connect-pg-simple's table (`STORE=postgres`), shared with any app using
     /// the same database, schema, table, secret and cookie name.
@@ -102,10 +105,15 @@ impl std::fmt::Debug for StoreChoice {
         match self {
             Self::Memory => f.write_str("Memory"),
             Self::Cookie(format) => f.debug_tuple("Cookie").field(format).finish(),
-            Self::Redis { url, prefix } => f
+            Self::Redis {
+                url,
+                prefix,
+                near_cache,
+            } => f
                 .debug_struct("Redis")
                 .field("url", &redacted(url))
                 .field("prefix", prefix)
+                .field("near_cache", near_cache)
                 .finish(),
             Self::Postgres { url, schema, table } => f
                 .debug_struct("Postgres")
@@ -254,6 +262,7 @@ impl Settings {
                 prefix: var("REDIS_PREFIX")
                     .value
                     .unwrap_or_else(|| session_redis::DEFAULT_PREFIX.to_owned()),
+                near_cache: var("REDIS_NEAR_CACHE").flag(false)?,
             },
             StoreKind::Postgres => StoreChoice::Postgres {
                 url: var("DATABASE_URL")
@@ -290,14 +299,19 @@ impl Settings {
             StoreChoice::Cookie(format) => {
                 Ok(SessionManager::in_cookie(*format, self.config.clone())?)
             }
-            StoreChoice::Redis { url, prefix } => {
-                let store = RedisStore::builder(url.as_str())
-                    .prefix(prefix.as_str())
-                    .build()
-                    .map_err(|source| SettingsError::Redis {
-                        url: redacted(url),
-                        source,
-                    })?;
+            StoreChoice::Redis {
+                url,
+                prefix,
+                near_cache,
+            } => {
+                let mut store = RedisStore::builder(url.as_str()).prefix(prefix.as_str());
+                if *near_cache {
+                    store = store.near_cache(NearCache::new());
+                }
+                let store = store.build().map_err(|source| SettingsError::Redis {
+                    url: redacted(url),
+                    source,
+                })?;
                 Ok(SessionManager::new(store, self.config.clone()))
             }
             StoreChoice::Postgres { url, schema, table } => {
@@ -326,10 +340,20 @@ impl Settings {
     /// The startup lines every reference app prints.
     pub fn banner(&self, app: &str) -> String {
         let mut banner = format!("{app}: listening on http://{}", self.addr);
-        if let StoreChoice::Redis { url, prefix } = &self.store {
+        if let StoreChoice::Redis {
+            url,
+            prefix,
+            near_cache,
+        } = &self.store
+        {
             banner.push_str(&format!(
-                "\n{app}: sessions in Redis at {} under prefix {prefix:?}",
-                redacted(url)
+                "\n{app}: sessions in Redis at {} under prefix {prefix:?}{}",
+                redacted(url),
+                if *near_cache {
+                    ", with a near cache"
+                } else {
+                    ""
+                }
             ));
         }
         if let StoreChoice::Postgres { url, schema, table } = &self.store {
@@ -501,7 +525,8 @@ mod tests {
             s.store,
             StoreChoice::Redis {
                 url: "redis://127.0.0.1:6379".into(),
-                prefix: "sess:".into()
+                prefix: "sess:".into(),
+                near_cache: false,
             }
         );
         // REDIS_URL and REDIS_PREFIX mean nothing to the memory store.
@@ -638,6 +663,7 @@ mod tests {
             ("STORE", "redis"),
             ("REDIS_URL", "redis://10.0.0.5:6380/2"),
             ("REDIS_PREFIX", "myapp:"),
+            ("REDIS_NEAR_CACHE", "yes"),
         ])
         .unwrap();
         assert_eq!(s.addr.to_string(), "0.0.0.0:8080");
@@ -650,7 +676,8 @@ mod tests {
             s.store,
             StoreChoice::Redis {
                 url: "redis://10.0.0.5:6380/2".into(),
-                prefix: "myapp:".into()
+                prefix: "myapp:".into(),
+                near_cache: true,
             }
         );
     }

@@ -15,6 +15,7 @@ mod faults;
 mod format;
 mod http;
 mod index;
+mod near_cache;
 mod own_client;
 mod scale_out;
 mod support;

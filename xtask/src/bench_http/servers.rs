@@ -17,7 +17,7 @@ use crate::{
 use super::settings::{Scenario, Settings};
 
 pub(super) fn needs_redis(server: &str) -> bool {
-    server.ends_with("-redis")
+    server.ends_with("-redis") || server.ends_with("-redis-near")
 }
 
 fn needs_postgres(server: &str) -> bool {
@@ -230,5 +230,6 @@ mod tests {
         assert_eq!(framework("actix-session-cookie"), "actix");
         assert!(is_bare("rocket-bare"));
         assert!(needs_redis("actix-session-redis") && !needs_redis("axum-ours-memory"));
+        assert!(needs_redis("axum-ours-redis-near"));
     }
 }

@@ -83,6 +83,8 @@ pub(super) struct App {
 pub(crate) struct Backend<'a> {
     /// `STORE` and the variables that point at the store (`REDIS_URL`, `DATABASE_URL`, ...).
     pub(crate) env: Vec<(&'static str, String)>,
+    /// What one example adds to `env` (by its name).
+    pub(crate) example_env: fn(&str) -> Vec<(&'static str, String)>,
     /// The Express app (`interop/express`, `interop/express-pg`).
     pub(crate) app_dir: PathBuf,
     /// The stored sessions, by id.

@@ -39,8 +39,13 @@ pub(crate) fn run_checks(tag: &str, backend: &mut Backend<'_>) -> Result<u32> {
         logouts_everywhere(&mut checks, example, &node, &rs)?;
         absolute_timeout(&mut checks, rows, &node, &rs_absolute)?;
         rotation(&mut checks, &node, &node_rotated, &rs, &rs_rotated)?;
+        let extra: Vec<String> = (backend.example_env)(example)
+            .into_iter()
+            .map(|(name, value)| format!(", {name}={value}"))
+            .collect();
         println!(
-            "interop: {example} <-> express ({tag}): {} checks passed in {:.1?}",
+            "interop: {example} <-> express ({tag}{}): {} checks passed in {:.1?}",
+            extra.concat(),
             checks.passed - before,
             example_started.elapsed()
         );

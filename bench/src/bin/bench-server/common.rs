@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, time::Duration};
 
 use session_core::{CookieFormat, MemoryStore, SessionConfig, SessionManager};
-use session_redis::RedisStore;
+use session_redis::{NearCache, RedisStore};
 use session_sql::{PostgresStore, SqliteStore};
 
 use crate::WORKERS;
@@ -101,7 +101,8 @@ impl Options {
 
     /// Our session manager with the reference app's defaults (30-minute cookies,
     /// `saveUninitialized`, no `resave`, no `rolling`), over Redis, PostgreSQL or SQLite when
-    /// the server's name ends in `-redis`, `-postgres` or `-sqlite`, in cookie mode (the
+    /// the server's name ends in `-redis`, `-postgres` or `-sqlite` (`-redis-near`: Redis with
+    /// a near cache), in cookie mode (the
     /// encrypted format, no store) when it ends in `-cookie`, else over the memory store.
     /// Call it inside the runtime.
     pub(crate) fn our_manager(&self) -> Result<SessionManager> {
@@ -111,11 +112,12 @@ impl Options {
             .build()?;
         Ok(if self.server.ends_with("-cookie") {
             SessionManager::in_cookie(CookieFormat::Encrypted, config)?
-        } else if self.server.ends_with("-redis") {
-            let store = RedisStore::builder(self.redis_url()?)
-                .prefix(self.redis_prefix())
-                .build()?;
-            SessionManager::new(store, config)
+        } else if self.server.ends_with("-redis") || self.server.ends_with("-redis-near") {
+            let mut store = RedisStore::builder(self.redis_url()?).prefix(self.redis_prefix());
+            if self.server.ends_with("-near") {
+                store = store.near_cache(NearCache::new());
+            }
+            SessionManager::new(store.build()?, config)
         } else if self.server.ends_with("-postgres") {
             let (url, schema) = self.postgres()?;
             let store = PostgresStore::builder(url)

@@ -25,6 +25,7 @@ pub(crate) const SERVERS: &[&str] = &[
     "actix-bare",
     "actix-ours-memory",
     "actix-ours-redis",
+    "actix-ours-redis-near",
     "actix-ours-postgres",
     "actix-ours-sqlite",
     "actix-ours-cookie",
@@ -42,6 +43,7 @@ pub(crate) fn run(options: &Options) -> common::Result {
             })?,
             "actix-ours-memory"
             | "actix-ours-redis"
+            | "actix-ours-redis-near"
             | "actix-ours-postgres"
             | "actix-ours-sqlite"
             | "actix-ours-cookie" => {

@@ -21,6 +21,7 @@ pub(crate) const SERVERS: &[&str] = &[
     "axum-bare",
     "axum-ours-memory",
     "axum-ours-redis",
+    "axum-ours-redis-near",
     "axum-ours-postgres",
     "axum-ours-sqlite",
     "axum-ours-cookie",
@@ -34,7 +35,11 @@ pub(crate) fn run(options: &Options) -> common::Result {
     common::tokio_runtime()?.block_on(async {
         let app = match options.server.as_str() {
             "axum-bare" => Router::new().route("/", get(|| async { counter::bare() })),
-            "axum-ours-memory" | "axum-ours-redis" | "axum-ours-postgres" | "axum-ours-sqlite"
+            "axum-ours-memory"
+            | "axum-ours-redis"
+            | "axum-ours-redis-near"
+            | "axum-ours-postgres"
+            | "axum-ours-sqlite"
             | "axum-ours-cookie" => Router::new()
                 .route("/", get(ours))
                 .layer(SessionLayer::new(options.our_manager()?)),

@@ -14,6 +14,7 @@ pub(crate) const SERVERS: &[&str] = &[
     "rocket-bare",
     "rocket-ours-memory",
     "rocket-ours-redis",
+    "rocket-ours-redis-near",
     "rocket-ours-postgres",
     "rocket-ours-sqlite",
     "rocket-ours-cookie",
@@ -34,6 +35,7 @@ pub(crate) fn run(options: &Options) -> common::Result {
             "rocket-bare" => rocket::custom(figment).mount("/", routes![bare]),
             "rocket-ours-memory"
             | "rocket-ours-redis"
+            | "rocket-ours-redis-near"
             | "rocket-ours-postgres"
             | "rocket-ours-sqlite"
             | "rocket-ours-cookie" => rocket::custom(figment)

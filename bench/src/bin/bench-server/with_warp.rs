@@ -14,6 +14,7 @@ pub(crate) const SERVERS: &[&str] = &[
     "warp-bare",
     "warp-ours-memory",
     "warp-ours-redis",
+    "warp-ours-redis-near",
     "warp-ours-postgres",
     "warp-ours-sqlite",
     "warp-ours-cookie",
@@ -28,7 +29,11 @@ pub(crate) fn run(options: &Options) -> common::Result {
                 let app = warp::get().and(warp::path::end()).map(counter::bare);
                 warp::serve(app).incoming(listener).run().await;
             }
-            "warp-ours-memory" | "warp-ours-redis" | "warp-ours-postgres" | "warp-ours-sqlite"
+            "warp-ours-memory"
+            | "warp-ours-redis"
+            | "warp-ours-redis-near"
+            | "warp-ours-postgres"
+            | "warp-ours-sqlite"
             | "warp-ours-cookie" => {
                 let sessions = Sessions::new(options.our_manager()?);
                 let app = warp::get()
