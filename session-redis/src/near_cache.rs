@@ -398,14 +398,7 @@ impl Near {
         }
     }
 
-    /// Moves the deadline of `key`'s value after a touch that was sent at `sent` with `ttl`.
-    pub(crate) fn extend(&self, key: &str, sent: Instant, ttl: Duration) {
-        if let Some(held) = self.shard(key).held_mut(key) {
-            held.deadline = sent.checked_add(ttl);
-        }
-    }
-
-    /// Drops whatever the cache holds or awaits for `key`: this process deletes it.
+    /// Drops whatever the cache holds or awaits for `key`: this process deletes or touches it.
     pub(crate) fn forget(&self, key: &str) {
         self.shard(key).remove(key);
     }

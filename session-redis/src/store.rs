@@ -421,23 +421,19 @@ impl Store for RedisStore {
         owner: Option<&str>,
     ) -> Result<bool, StoreError> {
         let key: Str = self.key(id).into();
-        let ttl = ttl_until(expires_at);
-        let sent = Instant::now();
         let expire = Command::Expire {
             key: key.clone(),
-            ttl,
+            ttl: ttl_until(expires_at),
         };
         let reply = self
             .send(self.index_entry(id, owner, expires_at), expire)
-            .await?;
-        let touched = reply.as_i64() == Some(1);
+            .await;
+        // The cached deadline is now behind Redis's (or the key is gone): the next load reads
+        // the TTL again rather than guess which of a touch and a racing save came last.
         if let Some(near) = &self.inner.near {
-            if touched {
-                near.extend(&key, sent, near_cache::seconds(ttl));
-            } else {
-                near.forget(&key);
-            }
+            near.forget(&key);
         }
+        let touched = reply?.as_i64() == Some(1);
         Ok(touched)
     }
 

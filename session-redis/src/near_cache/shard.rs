@@ -77,13 +77,6 @@ impl Shard {
         self.slots.get(key)?.state.servable()
     }
 
-    pub(super) fn held_mut(&mut self, key: &str) -> Option<&mut Held> {
-        match &mut self.slots.get_mut(key)?.state {
-            State::Held(held) => Some(held),
-            _ => None,
-        }
-    }
-
     /// Reserves `key`'s slot for the command holding `ticket`, keeping what it holds (or held
     /// before an earlier reservation) servable meanwhile ([`State::Reserved`]). A `read` leaves
     /// a slot that another command reserved alone (whose reply is at least as new) and says

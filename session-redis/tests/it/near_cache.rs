@@ -117,6 +117,13 @@ async fn a_cached_load_costs_no_round_trip_and_a_counting_request_one() {
     assert_eq!(loaded.record.data["n"], 2);
     assert_eq!((redis.calls("get"), redis.calls("pttl")), (0, 0));
 
+    // A touch leaves the TTL to be read again, once.
+    assert!(store.touch(&id, in_an_hour(), None).await.expect("touch"));
+    let (_, trips) = link.round_trips(load(&store, &id)).await;
+    assert_eq!(trips, 1, "the load after a touch");
+    let (_, trips) = link.round_trips(load(&store, &id)).await;
+    assert_eq!(trips, 0, "and cached again");
+
     store.delete(&id).await.expect("delete");
     let (gone, trips) = link.round_trips(load(&store, &id)).await;
     assert!(
