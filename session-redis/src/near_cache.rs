@@ -58,11 +58,13 @@ use self::shard::Shard;
 ///
 /// With it on, a load that finds its session in the cache costs no round trip, and a save
 /// leaves what it wrote there for the next request (a session enters the cache when it is
-/// first read back, so new visitors who never return cost it nothing). Saves stay conditional, so a write
-/// by another process is never overwritten. A read may be behind such a write:
+/// first read back, so new visitors who never return cost it nothing). Saves stay
+/// conditional, so a write by another process is never overwritten. A read may be behind
+/// such a write:
 ///
-/// - by the time its invalidation takes to reach the process (Redis pushes it the moment it
-///   runs the write; the client applies every invalidation it has received before a lookup);
+/// - by the time its invalidation takes to reach the process (Redis pushes it at the end of
+///   the event-loop turn that ran the write; the client applies every invalidation it has
+///   received before a lookup);
 /// - by at most [`max_age`](Self::max_age) when tracking cannot tell: a `FLUSHDB` or
 ///   `FLUSHALL` (whose invalidation names no key), a connection that died unnoticed, or, on a
 ///   server that invalidates the store's own script writes (Redis 7.0 does; the store probes
@@ -100,8 +102,8 @@ impl NearCache {
         }
     }
 
-    /// The most bytes of keys and values the cache holds (16 MiB by default); past it, entries
-    /// are dropped at random.
+    /// The most bytes the cache counts for its keys, values and per-entry overhead (16 MiB by
+    /// default); past it, the oldest entries are dropped first.
     pub const fn capacity_bytes(mut self, bytes: u64) -> Self {
         self.capacity_bytes = bytes;
         self
@@ -209,20 +211,17 @@ pub(crate) enum Source {
 pub(crate) struct Fill {
     pub(crate) bytes: Bytes,
     pub(crate) version: Version,
-    /// When the command was sent: the deadline counts from there, so it is never late.
-    pub(crate) sent: Instant,
-    /// The TTL Redis gave the key; `None` for no expiry.
+    /// The TTL Redis gave the key, from when the command was sent; `None` for no expiry.
     pub(crate) ttl: Option<Duration>,
     pub(crate) source: Source,
 }
 
 impl Fill {
-    /// What a save of `bytes` with `ttl_s` seconds (as `EX` says), sent at `sent`, leaves.
-    pub(crate) fn saved(bytes: Bytes, version: Version, sent: Instant, ttl_s: i64) -> Self {
+    /// What a save of `bytes` with `ttl_s` seconds (as `EX` says) leaves.
+    pub(crate) fn saved(bytes: Bytes, version: Version, ttl_s: i64) -> Self {
         Self {
             bytes,
             version,
-            sent,
             ttl: Some(seconds(ttl_s)),
             source: Source::Script,
         }
@@ -244,12 +243,16 @@ pub(crate) fn ttl_of_pttl(pttl_ms: i64) -> Option<Option<Duration>> {
     }
 }
 
-/// A reservation of one key's slot (see [`Near::reserve`]), given back when dropped unfilled:
-/// after an error, a conflict, a nil or a cancelled call.
+/// A reservation of one key's slot (see [`Near::reserve`]), made just before its command is
+/// sent, and given back when dropped unfilled: after an error, a conflict, a nil or a
+/// cancelled call.
 pub(crate) struct Reservation<'a> {
     near: &'a Near,
     key: &'a str,
     ticket: Ticket,
+    /// When it was made: the fill's deadline counts from there, before the command ran, so
+    /// it is never later than Redis's.
+    sent: Instant,
     filled: bool,
 }
 
@@ -261,6 +264,7 @@ impl<'a> Reservation<'a> {
             near,
             key,
             ticket,
+            sent: Instant::now(),
             filled: false,
         })
     }
@@ -268,7 +272,7 @@ impl<'a> Reservation<'a> {
     /// Fills the slot, if the reservation still stands ([`Near::fill`]).
     pub(crate) fn fill(mut self, fill: Fill) {
         self.filled = true;
-        self.near.fill(self.key, self.ticket, fill);
+        self.near.fill(self.key, self.ticket, self.sent, fill);
     }
 }
 
@@ -372,15 +376,16 @@ impl Near {
             .then_some(Ticket { number, epoch })
     }
 
-    /// Fills `key`'s slot with what the reserved command wrote or read, if the reservation
+    /// Fills `key`'s slot with what the reserved command, sent at `sent`, wrote or read, if
+    /// the reservation
     /// still stands in a live epoch and the invalidations handled since allow it
     /// ([`Shard::fill`]); gives the reservation back otherwise.
-    pub(crate) fn fill(&self, key: &str, ticket: Ticket, fill: Fill) {
+    pub(crate) fn fill(&self, key: &str, ticket: Ticket, sent: Instant, fill: Fill) {
         let held = Held {
             bytes: fill.bytes,
             version: fill.version,
-            deadline: fill.ttl.and_then(|ttl| fill.sent.checked_add(ttl)),
-            filled: fill.sent,
+            deadline: fill.ttl.and_then(|ttl| sent.checked_add(ttl)),
+            filled: sent,
             epoch: ticket.epoch,
         };
         self.apply_pending();

@@ -390,7 +390,6 @@ impl Store for RedisStore {
         let key: Str = self.key(id).into();
         let ttl = ttl_until(write.expires_at);
         let reservation = self.reserve(&key, Source::Script);
-        let sent = Instant::now();
         let save = Save::new(key.clone(), expected, value.clone(), ttl);
         let index = self.index_entry(id, write.owner, write.expires_at);
         let reply = self
@@ -407,7 +406,7 @@ impl Store for RedisStore {
             .await?;
         let saved = save::outcome(reply, version)?;
         if let (Saved::Written(_), Some(reservation)) = (&saved, reservation) {
-            reservation.fill(Fill::saved(value, version, sent, ttl));
+            reservation.fill(Fill::saved(value, version, ttl));
         }
         Ok(saved)
     }
@@ -479,7 +478,6 @@ impl Store for RedisStore {
             return Ok(Some(self.touched_if_fresh(loaded, pttl, &lifetimes)));
         }
         let reservation = self.reserve(&key, Source::Read);
-        let sent = Instant::now();
         let sent_key = key.clone();
         let (value, pttl) = self
             .call(|client, options| async move {
@@ -497,7 +495,6 @@ impl Store for RedisStore {
             reservation.fill(Fill {
                 bytes,
                 version: loaded.version,
-                sent,
                 ttl,
                 source: Source::Read,
             });

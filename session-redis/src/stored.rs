@@ -13,8 +13,7 @@ use sha1::{Digest, Sha1};
 /// A stored value as a loaded record: decoded, with the version of its bytes. A value that is
 /// not UTF-8 or not a session is [`StoreError::Corrupt`].
 pub(crate) fn loaded(bytes: &[u8]) -> Result<Loaded, StoreError> {
-    let json = std::str::from_utf8(bytes).map_err(StoreError::corrupt)?;
-    Ok(Loaded::new(Record::from_json(json)?, version_of(bytes)))
+    loaded_with(bytes, version_of(bytes))
 }
 
 /// A stored value whose version is known already (the near cache keeps it with the bytes).

@@ -7,14 +7,18 @@ use fred::{
     error::Error as ClientError,
     interfaces::{ClientLike, EventInterface, TrackingInterface},
     prelude::Client,
-    types::{CustomCommand, Value},
+    types::{config::Options, Value},
 };
 use tokio::{
     sync::broadcast::error::{RecvError, TryRecvError},
     task::JoinHandle,
 };
 
-use crate::near_cache::{Near, ScriptWrites};
+use crate::{
+    command,
+    near_cache::{Near, ScriptWrites},
+    script::Script,
+};
 
 /// Starts the task for `client`, whose session keys start with `prefix`. Call it before the
 /// client connects, so that its first connection is seen too.
@@ -82,9 +86,8 @@ async fn track(client: &Client, near: &Near, prefix: &str) {
 async fn probe(client: &Client, prefix: &str) -> Result<ScriptWrites, ClientError> {
     let mut pushes = client.invalidation_rx();
     let key = format!("{prefix}near-cache-probe:{}", client.id());
-    let eval = CustomCommand::new_static("EVAL", key.as_str(), false);
-    let args: Vec<Value> = vec![PROBE.into(), 1.into(), key.as_str().into()];
-    client.custom::<Value, _>(eval, args).await?;
+    let options = Options::default();
+    command::send(client, &options, None, PROBE.eval(key.as_str().into(), [])).await?;
     client.ping::<Value>(None).await?;
     let mut invalidated = false;
     loop {
@@ -106,4 +109,5 @@ async fn probe(client: &Client, prefix: &str) -> Result<ScriptWrites, ClientErro
 }
 
 /// The probe script: a write that leaves nothing behind.
-const PROBE: &str = "redis.call('SET', KEYS[1], '1') redis.call('DEL', KEYS[1]) return 1";
+static PROBE: Script =
+    Script::new("redis.call('SET', KEYS[1], '1') redis.call('DEL', KEYS[1]) return 1");

@@ -15,7 +15,6 @@ fn fill(bytes: &'static str, ttl: Duration) -> Fill {
     Fill {
         bytes: Bytes::from_static(bytes.as_bytes()),
         version: Version::from_u64(bytes.len() as u64),
-        sent: Instant::now(),
         ttl: Some(ttl),
         source: Source::Read,
     }
@@ -38,7 +37,7 @@ const MINUTE: Duration = Duration::from_secs(60);
 fn a_fill_lands_only_while_its_reservation_stands() {
     let (near, _) = live();
     let ticket = near.reserve("k", Source::Read).expect("tracking is on");
-    near.fill("k", ticket, fill("v1", MINUTE));
+    near.fill("k", ticket, Instant::now(), fill("v1", MINUTE));
     assert_eq!(
         &near.get("k", Instant::now()).expect("filled").bytes[..],
         b"v1"
@@ -47,18 +46,18 @@ fn a_fill_lands_only_while_its_reservation_stands() {
     // An invalidation between the command and its reply: the reply is not kept.
     let ticket = near.reserve("k", Source::Read).expect("tracking is on");
     near.invalidated("k");
-    near.fill("k", ticket, fill("v2", MINUTE));
+    near.fill("k", ticket, Instant::now(), fill("v2", MINUTE));
     assert!(near.get("k", Instant::now()).is_none());
 
     // A delete by this process between the command and its reply.
     let ticket = near.reserve("k", Source::Read).expect("tracking is on");
     near.forget("k");
-    near.fill("k", ticket, fill("v2", MINUTE));
+    near.fill("k", ticket, Instant::now(), fill("v2", MINUTE));
     assert!(near.get("k", Instant::now()).is_none());
 
     // An invalidation after the fill drops the value.
     let ticket = near.reserve("k", Source::Read).expect("tracking is on");
-    near.fill("k", ticket, fill("v3", MINUTE));
+    near.fill("k", ticket, Instant::now(), fill("v3", MINUTE));
     assert_eq!(held(&near, "k").as_deref(), Some(&b"v3"[..]));
     near.invalidated("k");
     assert!(held(&near, "k").is_none());
@@ -66,9 +65,9 @@ fn a_fill_lands_only_while_its_reservation_stands() {
     // A later reservation of the key (a save) wins over an earlier one.
     let first = near.reserve("k", Source::Read).expect("tracking is on");
     let second = near.reserve("k", Source::Script).expect("tracking is on");
-    near.fill("k", first, fill("old", MINUTE));
+    near.fill("k", first, Instant::now(), fill("old", MINUTE));
     assert!(near.get("k", Instant::now()).is_none());
-    near.fill("k", second, saved("new"));
+    near.fill("k", second, Instant::now(), saved("new"));
     assert_eq!(
         &near.get("k", Instant::now()).expect("filled").bytes[..],
         b"new"
@@ -91,7 +90,7 @@ fn nothing_is_kept_or_served_without_tracking_in_the_current_epoch() {
     let ticket = near.reserve("k", Source::Read).expect("tracking is on");
     // A reconnection while the command was on its way.
     let next = near.new_connection();
-    near.fill("k", ticket, fill("v", MINUTE));
+    near.fill("k", ticket, Instant::now(), fill("v", MINUTE));
     near.tracking_on(next, ScriptWrites::Spared);
     assert!(near.get("k", Instant::now()).is_none());
     // Tracking confirmed for a connection that has since been replaced changes nothing.
@@ -106,14 +105,14 @@ fn nothing_is_kept_or_served_without_tracking_in_the_current_epoch() {
 fn dropping_everything_keeps_tracking_but_not_the_entries() {
     let (near, _) = live();
     let held = near.reserve("a", Source::Read).expect("on");
-    near.fill("a", held, fill("v", MINUTE));
+    near.fill("a", held, Instant::now(), fill("v", MINUTE));
     let pending = near.reserve("b", Source::Read).expect("on");
     near.drop_all();
-    near.fill("b", pending, fill("v", MINUTE));
+    near.fill("b", pending, Instant::now(), fill("v", MINUTE));
     assert!(near.get("a", Instant::now()).is_none());
     assert!(near.get("b", Instant::now()).is_none());
     let again = near.reserve("a", Source::Read).expect("tracking stays on");
-    near.fill("a", again, fill("v", MINUTE));
+    near.fill("a", again, Instant::now(), fill("v", MINUTE));
     assert!(near.get("a", Instant::now()).is_some());
 }
 
@@ -125,14 +124,19 @@ fn an_entry_is_served_only_before_its_deadline_and_its_max_age() {
     );
     let now = Instant::now();
     let ticket = near.reserve("short", Source::Read).expect("on");
-    near.fill("short", ticket, fill("v", Duration::from_secs(2)));
+    near.fill(
+        "short",
+        ticket,
+        Instant::now(),
+        fill("v", Duration::from_secs(2)),
+    );
     assert!(near.get("short", now).is_some());
     let held = near.get("short", now).expect("served");
     assert!(held.pttl_ms(now) <= 2_000);
     assert!(near.get("short", now + Duration::from_secs(3)).is_none());
 
     let ticket = near.reserve("long", Source::Read).expect("on");
-    near.fill("long", ticket, fill("v", MINUTE));
+    near.fill("long", ticket, Instant::now(), fill("v", MINUTE));
     assert!(near.get("long", now + Duration::from_secs(9)).is_some());
     assert!(near.get("long", now + Duration::from_secs(11)).is_none());
 }
@@ -160,7 +164,12 @@ fn the_cache_stays_within_its_capacity() {
     for n in 0..1_000 {
         let key = format!("sess:{n}");
         let ticket = near.reserve(&key, Source::Read).expect("on");
-        near.fill(&key, ticket, fill("a value of some length", MINUTE));
+        near.fill(
+            &key,
+            ticket,
+            Instant::now(),
+            fill("a value of some length", MINUTE),
+        );
         let held = near.get(&key, Instant::now());
         assert!(held.is_some(), "the newest entry is kept");
     }
@@ -185,7 +194,7 @@ fn pttl_replies_become_fill_ttls() {
 fn a_saves_value_outlives_the_saves_own_invalidation_only() {
     let (near, _) = live();
     let ticket = near.reserve("k", Source::Read).expect("on");
-    near.fill("k", ticket, saved("mine"));
+    near.fill("k", ticket, Instant::now(), saved("mine"));
     near.invalidated("k");
     assert_eq!(held(&near, "k").as_deref(), Some(&b"mine"[..]), "its own");
     near.invalidated("k");
@@ -195,7 +204,7 @@ fn a_saves_value_outlives_the_saves_own_invalidation_only() {
     // next invalidation drops it.
     let ticket = near.reserve("k", Source::Read).expect("on");
     near.invalidated("k");
-    near.fill("k", ticket, saved("mine"));
+    near.fill("k", ticket, Instant::now(), saved("mine"));
     assert!(held(&near, "k").is_some());
     near.invalidated("k");
     assert!(held(&near, "k").is_none());
@@ -204,7 +213,7 @@ fn a_saves_value_outlives_the_saves_own_invalidation_only() {
     let ticket = near.reserve("k", Source::Read).expect("on");
     near.invalidated("k");
     near.invalidated("k");
-    near.fill("k", ticket, saved("mine"));
+    near.fill("k", ticket, Instant::now(), saved("mine"));
     assert!(held(&near, "k").is_none());
     assert!(near.shard("k").is_empty(), "the reservation is given back");
 }
@@ -213,12 +222,12 @@ fn a_saves_value_outlives_the_saves_own_invalidation_only() {
 fn an_owed_invalidation_outlives_the_next_reservation() {
     let (near, _) = live();
     let ticket = near.reserve("k", Source::Read).expect("on");
-    near.fill("k", ticket, saved("mine"));
+    near.fill("k", ticket, Instant::now(), saved("mine"));
     // The next request loads from the cache and saves before the first save's own
     // invalidation is handled.
     let ticket = near.reserve("k", Source::Read).expect("on");
     near.invalidated("k");
-    near.fill("k", ticket, saved("next"));
+    near.fill("k", ticket, Instant::now(), saved("next"));
     assert_eq!(held(&near, "k").as_deref(), Some(&b"next"[..]));
     near.invalidated("k");
     assert_eq!(
@@ -234,7 +243,7 @@ fn an_owed_invalidation_outlives_the_next_reservation() {
 fn where_saves_cause_no_invalidation_any_invalidation_drops_their_value() {
     let (near, _) = on(NearCache::new(), ScriptWrites::Spared);
     let ticket = near.reserve("k", Source::Read).expect("on");
-    near.fill("k", ticket, saved("mine"));
+    near.fill("k", ticket, Instant::now(), saved("mine"));
     assert!(held(&near, "k").is_some());
     near.invalidated("k");
     assert!(held(&near, "k").is_none());
@@ -244,10 +253,10 @@ fn where_saves_cause_no_invalidation_any_invalidation_drops_their_value() {
 fn a_save_fills_nothing_while_the_servers_script_writes_are_unknown() {
     let (near, _) = on(NearCache::new(), ScriptWrites::Unknown);
     let ticket = near.reserve("k", Source::Read).expect("on");
-    near.fill("k", ticket, saved("mine"));
+    near.fill("k", ticket, Instant::now(), saved("mine"));
     assert!(held(&near, "k").is_none());
     let ticket = near.reserve("k", Source::Read).expect("on");
-    near.fill("k", ticket, fill("read", MINUTE));
+    near.fill("k", ticket, Instant::now(), fill("read", MINUTE));
     assert!(held(&near, "k").is_some(), "reads still fill");
 }
 
@@ -265,7 +274,7 @@ fn a_lookup_first_applies_the_invalidations_the_client_received() {
     near.listen(receiver);
     for key in ["a", "b"] {
         let ticket = near.reserve(key, Source::Read).expect("on");
-        near.fill(key, ticket, fill("v", MINUTE));
+        near.fill(key, ticket, Instant::now(), fill("v", MINUTE));
     }
     sender
         .send(invalidation(&["a", "not-cached"]))
@@ -279,7 +288,7 @@ fn a_lookup_first_applies_the_invalidations_the_client_received() {
     }
     assert!(held(&near, "b").is_none());
     let ticket = near.reserve("b", Source::Read).expect("tracking stays on");
-    near.fill("b", ticket, fill("v", MINUTE));
+    near.fill("b", ticket, Instant::now(), fill("v", MINUTE));
     assert!(held(&near, "b").is_some());
 
     // The client quit: nothing is served or filled any more.
@@ -292,14 +301,14 @@ fn a_lookup_first_applies_the_invalidations_the_client_received() {
 fn the_value_before_a_save_is_served_until_the_save_lands_or_an_invalidation_comes() {
     let (near, _) = live();
     let ticket = near.reserve("k", Source::Read).expect("on");
-    near.fill("k", ticket, fill("v1", MINUTE));
+    near.fill("k", ticket, Instant::now(), fill("v1", MINUTE));
     let save = near.reserve("k", Source::Read).expect("on");
     assert_eq!(
         held(&near, "k").as_deref(),
         Some(&b"v1"[..]),
         "while the save is out"
     );
-    near.fill("k", save, saved("v2"));
+    near.fill("k", save, Instant::now(), saved("v2"));
     assert_eq!(held(&near, "k").as_deref(), Some(&b"v2"[..]));
 
     let save = Reservation::new(&near, "k", Source::Script).expect("on");
@@ -318,7 +327,7 @@ fn the_value_before_a_save_is_served_until_the_save_lands_or_an_invalidation_com
 
     // A save that failed: what it did is unknown, so the value before it goes.
     let ticket = near.reserve("k", Source::Read).expect("on");
-    near.fill("k", ticket, fill("v3", MINUTE));
+    near.fill("k", ticket, Instant::now(), fill("v3", MINUTE));
     drop(Reservation::new(&near, "k", Source::Script).expect("on"));
     assert!(held(&near, "k").is_none());
     assert_eq!(near.shard("k").bytes(), 0);
@@ -332,15 +341,15 @@ fn a_read_leaves_a_slot_that_a_write_reserved_alone() {
         near.reserve("k", Source::Read).is_none(),
         "the save's reply is newer"
     );
-    near.fill("k", save, saved("mine"));
+    near.fill("k", save, Instant::now(), saved("mine"));
     assert_eq!(held(&near, "k").as_deref(), Some(&b"mine"[..]));
     let read = near.reserve("k", Source::Read).expect("nothing on its way");
     assert!(near.reserve("k", Source::Read).is_none());
     let write = near
         .reserve("k", Source::Script)
         .expect("a write always takes the slot");
-    near.fill("k", read, fill("old", MINUTE));
-    near.fill("k", write, saved("new"));
+    near.fill("k", read, Instant::now(), fill("old", MINUTE));
+    near.fill("k", write, Instant::now(), saved("new"));
     assert_eq!(held(&near, "k").as_deref(), Some(&b"new"[..]));
 }
 
@@ -354,7 +363,7 @@ fn the_oldest_entries_go_first_and_the_eviction_order_stays_bounded() {
     let keys: Vec<String> = (0..2_000).map(|n| format!("sess:{n}")).collect();
     for key in &keys {
         let ticket = near.reserve(key, Source::Read).expect("on");
-        near.fill(key, ticket, fill("a value", MINUTE));
+        near.fill(key, ticket, Instant::now(), fill("a value", MINUTE));
     }
     let kept: Vec<usize> = (0..keys.len())
         .filter(|&n| held(&near, &keys[n]).is_some())
@@ -366,7 +375,7 @@ fn the_oldest_entries_go_first_and_the_eviction_order_stays_bounded() {
     // Refilling and invalidating one key many times leaves the order bounded.
     for _ in 0..1_000 {
         let ticket = near.reserve("again", Source::Read).expect("on");
-        near.fill("again", ticket, fill("a value", MINUTE));
+        near.fill("again", ticket, Instant::now(), fill("a value", MINUTE));
         near.invalidated("again");
     }
     let longest = near

@@ -5,30 +5,19 @@
 
 use std::time::Duration;
 
-use fred::{
-    prelude::{Client, KeysInterface},
-    types::Expiration,
-};
+use fred::prelude::{Client, KeysInterface};
 use serde_json::json;
 use session_core::{Lifetimes, Record, Saved, SessionId, Store, StoreError, Write};
 use session_redis::RedisStore;
 
 use crate::support::{
-    admin, clean, create, in_an_hour, new_id, record, shared_url, store, unique_prefix, version_of,
-    wait_until_recovered, PrivateRedis, SlowLink,
+    admin, clean, create, express_set, in_an_hour, new_id, record, shared_url, store,
+    unique_prefix, version_of, wait_until_recovered, PrivateRedis, SlowLink,
 };
 
 /// Byte for byte what express-session + connect-redis write after a request that changed
 /// the session (here: a flash message).
 const EXPRESS_JSON: &str = r#"{"cookie":{"originalMaxAge":3600000,"expires":"2099-11-14T23:13:20.000Z","httpOnly":true,"path":"/"},"count":1,"flash":{"info":["saved by express"]},"user":"alice"}"#;
-
-/// What connect-redis sends for `store.set`: `SET key value EX ttl`.
-async fn express_set(client: &Client, key: &str, value: &str) {
-    let _: () = client
-        .set(key, value, Some(Expiration::EX(3600)), None, false)
-        .await
-        .expect("SET");
-}
 
 async fn raw(client: &Client, key: &str) -> Option<String> {
     client.get(key).await.expect("GET")

@@ -6,22 +6,12 @@ use std::time::Duration;
 
 use serde_json::json;
 use session_core::{testing::conformance, Lifetimes, Loaded, Saved, SessionId, Store, Write};
-use session_redis::{NearCache, RedisStore};
+use session_redis::RedisStore;
 
 use crate::support::{
-    admin, clean, create, in_an_hour, new_id, record, shared_url, unique_prefix,
-    wait_until_recovered, PrivateRedis, SlowLink,
+    admin, clean, create, express_set, in_an_hour, near_store, new_id, record, shared_url,
+    unique_prefix, wait_until_recovered, PrivateRedis, SlowLink,
 };
-
-/// A store with a near cache on `url` under `prefix`.
-fn near_store(url: &str, prefix: &str) -> RedisStore {
-    RedisStore::builder(url)
-        .prefix(prefix)
-        .connect_wait(Duration::from_secs(2))
-        .near_cache(NearCache::new())
-        .build()
-        .expect("store")
-}
 
 fn lifetimes() -> Lifetimes {
     Lifetimes::new(Some(Duration::from_secs(3600)), Duration::from_secs(3600))
@@ -156,16 +146,7 @@ async fn another_clients_writes_reach_the_near_cache_and_are_never_overwritten()
     let express = r#"{"cookie":{"originalMaxAge":3600000,"expires":"2099-01-01T00:00:00.000Z","httpOnly":true,"path":"/"},"by":"express"}"#;
     let other = admin(&url).await;
     let key = store.key(&id);
-    let (): () = fred::interfaces::KeysInterface::set(
-        &other,
-        key.as_str(),
-        express,
-        Some(fred::types::Expiration::EX(3600)),
-        None,
-        false,
-    )
-    .await
-    .expect("set");
+    express_set(&other, &key, express).await;
 
     // A save from the record read before the other write never overwrites it, cache or not.
     let mine = record(json!({"by": "rust", "n": 2}));
@@ -223,16 +204,7 @@ async fn a_write_by_another_client_right_after_a_save_is_seen() {
         let express = format!(
             r#"{{"cookie":{{"originalMaxAge":3600000,"expires":"2099-01-01T00:00:00.000Z","httpOnly":true,"path":"/"}},"round":{round},"by":"express"}}"#
         );
-        let (): () = fred::interfaces::KeysInterface::set(
-            &other,
-            store.key(&id).as_str(),
-            express.as_str(),
-            Some(fred::types::Expiration::EX(3600)),
-            None,
-            false,
-        )
-        .await
-        .expect("set");
+        express_set(&other, &store.key(&id), &express).await;
         until_seen(&store, &id, |loaded| {
             loaded.is_some_and(|loaded| loaded.record.data["by"] == "express")
         })

@@ -61,11 +61,35 @@ pub(crate) fn unique_prefix(tag: &str) -> String {
 
 /// A store on `url` under `prefix`, with a generous connection wait for a busy test machine.
 pub(crate) fn store(url: &str, prefix: &str) -> RedisStore {
+    builder(url, prefix).build().expect("store")
+}
+
+/// [`store`] with a near cache.
+pub(crate) fn near_store(url: &str, prefix: &str) -> RedisStore {
+    builder(url, prefix)
+        .near_cache(session_redis::NearCache::new())
+        .build()
+        .expect("store")
+}
+
+fn builder(url: &str, prefix: &str) -> session_redis::RedisStoreBuilder {
     RedisStore::builder(url)
         .prefix(prefix)
         .connect_wait(Duration::from_secs(2))
-        .build()
-        .expect("store")
+}
+
+/// What connect-redis sends for `store.set`: `SET key value EX ttl`.
+pub(crate) async fn express_set(client: &Client, key: &str, value: &str) {
+    let _: () = client
+        .set(
+            key,
+            value,
+            Some(fred::types::Expiration::EX(3600)),
+            None,
+            false,
+        )
+        .await
+        .expect("SET");
 }
 
 /// A plain client for looking at what the store wrote.

@@ -269,35 +269,35 @@ impl PrivateCluster {
     fn signal(&self, signal: &str) {
         if let Some(server) = &self.server {
             assert!(
-                self.try_signal(signal, server.id()),
+                try_signal(signal, server.id()),
                 "the server took no {signal}"
             );
         }
     }
+}
 
-    /// Sends `signal` to the backends of the server `pid`, then to the server; whether the
-    /// server took it.
-    fn try_signal(&self, signal: &str, pid: u32) -> bool {
-        for child in children(pid) {
-            let _ = Command::new("kill")
-                .arg(signal)
-                .arg(child.to_string())
-                .stderr(Stdio::null())
-                .status();
-        }
-        Command::new("kill")
+/// Sends `signal` to the backends of the server `pid`, then to the server; whether the
+/// server took it.
+fn try_signal(signal: &str, pid: u32) -> bool {
+    for child in children(pid) {
+        let _ = Command::new("kill")
             .arg(signal)
-            .arg(pid.to_string())
-            .status()
-            .is_ok_and(|status| status.success())
+            .arg(child.to_string())
+            .stderr(Stdio::null())
+            .status();
     }
+    Command::new("kill")
+        .arg(signal)
+        .arg(pid.to_string())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 impl Drop for PrivateCluster {
     fn drop(&mut self) {
         // Never a panic here: the test's own outcome is what counts.
         if let Some(server) = &self.server {
-            self.try_signal("-CONT", server.id());
+            try_signal("-CONT", server.id());
         }
         self.stop_now();
         let _ = std::fs::remove_dir_all(&self.dir);
