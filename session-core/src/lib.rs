@@ -161,8 +161,8 @@ pub use session::{Session, Status};
 pub use set_cookies::SetCookies;
 pub use signing::{Keyring, Secret};
 pub use store::{
-    Created, Lifetimes, Loaded, MemoryStore, Saved, Store, Version, Write, DEFAULT_USER_BYTES,
-    DEFAULT_VISITOR_BYTES,
+    Created, Lifetimes, Loaded, MemoryStore, Saved, Store, StoreHandle, Version, Write,
+    DEFAULT_USER_BYTES, DEFAULT_VISITOR_BYTES,
 };
 
 /// Re-exported so that stores and adapters name the same trait macro version.

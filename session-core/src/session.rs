@@ -127,6 +127,7 @@ impl Session {
             record,
             version,
             touched,
+            handle,
         } = loaded;
         let now = SystemTime::now();
         let absolute = manager.config.integrity.absolute_timeout;
@@ -156,6 +157,7 @@ impl Session {
             expires: record.cookie.expires,
             stamped,
             version: Some(version),
+            handle,
             touched_at_load: touch_counts.then_some(max_age),
             ..State::new(
                 id.clone(),
@@ -573,6 +575,7 @@ impl Session {
         let mut state = self.state();
         state.id = new_id;
         state.version = None;
+        state.handle = None;
         Ok(())
     }
 
@@ -635,6 +638,7 @@ impl Session {
         state.baseline = None;
         state.saved = SaveMark::Baseline;
         state.version = Some(loaded.version);
+        state.handle = loaded.handle;
         state.original_max_age = record.cookie.original_max_age;
         state.stored_max_age = record.cookie.original_max_age;
         if record.created_at.is_some() {
@@ -729,7 +733,9 @@ impl Session {
         };
         if persisted {
             self.manager().observed().delete(&id).await?;
-            self.state().version = None;
+            let mut state = self.state();
+            state.version = None;
+            state.handle = None;
         }
         Ok(())
     }

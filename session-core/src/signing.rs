@@ -1,10 +1,14 @@
 //! The signed cookie value, byte for byte as express-session writes it:
 //! `s:` + id + `.` + standard base64 of HMAC-SHA256(secret, id), without padding.
 
+use std::sync::Arc;
+
 use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine as _};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroize;
+
+use self::verified::Verified;
 
 /// Length of the base64 MAC: 32 bytes of HMAC-SHA256 without the `=` pad.
 const MAC_LEN: usize = 43;
@@ -63,6 +67,11 @@ impl From<String> for Secret {
 /// The secrets that sign and verify cookies: the first signs, every one verifies, so a secret
 /// can be rotated by putting the new one first and keeping the old one behind it.
 ///
+/// A value that verified is remembered (about two thousand of them, in a fixed table shared
+/// by the keyring's clones), so that the same visitor's next requests compare its bytes, in
+/// constant time, instead of computing the HMAC again: a hit is exactly as sound as a
+/// verification, since the same bytes always verify the same way.
+///
 /// ```
 /// use session_core::{Keyring, Secret};
 /// let old = Keyring::new([Secret::from("old secret")]).expect("one secret");
@@ -75,6 +84,8 @@ impl From<String> for Secret {
 pub struct Keyring {
     /// One keyed HMAC per secret, in order; index 0 signs.
     macs: Vec<Hmac<Sha256>>,
+    /// The values that verified recently, and with which secret.
+    verified: Arc<Verified>,
 }
 
 impl Keyring {
@@ -86,7 +97,10 @@ impl Keyring {
                 Hmac::<Sha256>::new_from_slice(&secret.0).expect("HMAC accepts keys of any length")
             })
             .collect();
-        (!macs.is_empty()).then_some(Self { macs })
+        (!macs.is_empty()).then(|| Self {
+            macs,
+            verified: Arc::new(Verified::new()),
+        })
     }
 
     /// Signs an id with the first secret: `s:<id>.<mac>`, not yet percent-encoded.
@@ -109,15 +123,17 @@ impl Keyring {
     pub(crate) fn verify_with_index<'v>(&self, value: &'v str) -> Option<(&'v str, usize)> {
         let signed = value.strip_prefix(PREFIX)?;
         let (id, mac) = signed.rsplit_once('.')?;
+        if let Some(index) = self.verified.get(value) {
+            return Some((id, index));
+        }
         let mac = decode_mac(mac)?;
-        self.macs
-            .iter()
-            .position(|key| {
-                let mut expected = key.clone();
-                expected.update(id.as_bytes());
-                expected.verify_slice(&mac).is_ok()
-            })
-            .map(|index| (id, index))
+        let index = self.macs.iter().position(|key| {
+            let mut expected = key.clone();
+            expected.update(id.as_bytes());
+            expected.verify_slice(&mac).is_ok()
+        })?;
+        self.verified.insert(value, index);
+        Some((id, index))
     }
 
     /// How many secrets the keyring holds.
@@ -174,3 +190,4 @@ fn mac_base64(key: &Hmac<Sha256>, id: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+mod verified;

@@ -9,11 +9,13 @@ use async_trait::async_trait;
 
 use crate::{Record, SessionId, StoreError};
 
+mod handle;
 pub(crate) mod hashed;
 mod memory;
 pub(crate) mod observed;
 mod version;
 
+pub use handle::StoreHandle;
 pub use memory::{MemoryStore, DEFAULT_USER_BYTES, DEFAULT_VISITOR_BYTES};
 pub use version::Version;
 
@@ -28,6 +30,11 @@ pub enum Created {
 
 /// What [`Store::save`] did.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "`Changed` is the rare outcome and is built by every store; a `Saved` is returned \
+              once per save, so boxing it would buy nothing measurable"
+)]
 pub enum Saved {
     /// The record was still the expected version and was replaced; this is the new version.
     Written(Version),
@@ -40,8 +47,9 @@ pub enum Saved {
 }
 
 /// A record read from a store, with its version; what [`Store::load`] and
-/// [`Store::load_and_touch`] return.
-#[derive(Debug, Clone, PartialEq)]
+/// [`Store::load_and_touch`] return. Two are equal when their records, versions and
+/// `touched` are: the handle is a shortcut, not part of what was read.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Loaded {
     /// The live record.
@@ -54,6 +62,16 @@ pub struct Loaded {
     /// lifetime from now, or found it already within the store's documented slack of that
     /// (Redis: `touch_after`).
     pub touched: bool,
+    /// What the store wants back when this request saves the record ([`Write::handle`]).
+    pub handle: Option<StoreHandle>,
+}
+
+impl PartialEq for Loaded {
+    fn eq(&self, other: &Self) -> bool {
+        self.record == other.record
+            && self.version == other.version
+            && self.touched == other.touched
+    }
 }
 
 impl Loaded {
@@ -63,6 +81,15 @@ impl Loaded {
             record,
             version,
             touched: false,
+            handle: None,
+        }
+    }
+
+    /// The same, with a handle the store gets back on this request's save of the record.
+    pub fn with_handle(self, handle: StoreHandle) -> Self {
+        Self {
+            handle: Some(handle),
+            ..self
         }
     }
 
@@ -90,6 +117,9 @@ pub struct Write<'a> {
     /// ([`SessionConfigBuilder::user_key`](crate::SessionConfigBuilder::user_key)): the store
     /// lists the session under that user until `expires_at` ([`Store::sessions_of`]).
     pub owner: Option<&'a str>,
+    /// The handle the store attached to the record this request loaded ([`Loaded::handle`]),
+    /// on a save of that session.
+    handle: Option<&'a StoreHandle>,
 }
 
 impl<'a> Write<'a> {
@@ -100,6 +130,7 @@ impl<'a> Write<'a> {
             encoded: None,
             expires_at,
             owner: None,
+            handle: None,
         }
     }
 
@@ -114,6 +145,17 @@ impl<'a> Write<'a> {
     /// The same write, listed under `owner`.
     pub fn owned_by(self, owner: Option<&'a str>) -> Self {
         Self { owner, ..self }
+    }
+
+    /// The same write, carrying the handle of the record it replaces.
+    pub fn with_handle(self, handle: Option<&'a StoreHandle>) -> Self {
+        Self { handle, ..self }
+    }
+
+    /// The handle the store attached when this request loaded the record the save replaces
+    /// ([`Loaded::with_handle`]); `None` on a create, and when the store attached none.
+    pub fn handle(&self) -> Option<&'a StoreHandle> {
+        self.handle
     }
 
     /// The record as Node's session JSON: what a store that keeps text writes. Encoded at

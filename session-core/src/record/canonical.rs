@@ -65,11 +65,19 @@ fn read_cookie(cursor: &mut Cursor<'_>) -> Option<CookieData> {
     }
 }
 
-/// The application's keys after the `cookie` object (`rest` starts with the first key), read
-/// by the general reader as the object they are the rest of.
+/// The application's keys after the `cookie` object (`rest` starts with the first key): read
+/// directly when they are plain ([`members`]), otherwise by the general reader as the object
+/// they are the rest of.
 fn read_rest(rest: &str, cookie: CookieData) -> Option<Record> {
     if !rest.starts_with('"') {
         return None;
+    }
+    if let Some(data) = members::read(rest) {
+        return Some(Record {
+            data,
+            cookie,
+            created_at: None,
+        });
     }
     let mut object = String::with_capacity(1 + rest.len());
     object.push('{');
@@ -320,6 +328,9 @@ fn write_data(
         json.push(b'}');
         return Ok(());
     }
+    if members::write(json, data) {
+        return Ok(());
+    }
     // The map as an object of its own, whose opening brace becomes the comma that follows
     // the cookie object.
     let brace = json.len();
@@ -432,5 +443,6 @@ fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+mod members;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
-use crate::{deadline, SessionError, SessionId, Version};
+use crate::{deadline, SessionError, SessionId, StoreHandle, Version};
 
 /// The session's state for this request.
 pub(crate) struct State {
@@ -35,6 +35,9 @@ pub(crate) struct State {
     /// The version of the record under `id`, when the store holds one (loaded, or written
     /// during this request): what a save is conditional on.
     pub(crate) version: Option<Version>,
+    /// What the store attached to the record at `version` when it was loaded (or handed back
+    /// with a conflict), for the save ([`StoreHandle`]); `None` whenever `version` is.
+    pub(crate) handle: Option<StoreHandle>,
     /// The store already moved the expiry when it loaded the record, for this lifetime
     /// (`originalMaxAge`): the end-of-request touch is then done unless the lifetime changed.
     pub(crate) touched_at_load: Option<Option<u64>>,
@@ -93,6 +96,7 @@ impl State {
             ends_at,
             stamped: false,
             version: None,
+            handle: None,
             touched_at_load: None,
             lifecycle: Lifecycle::Live,
             old_key: false,
@@ -189,6 +193,7 @@ impl State {
         self.baseline = None;
         self.saved = SaveMark::None;
         self.version = None;
+        self.handle = None;
         self.lifecycle = Lifecycle::Live;
         self.original_max_age = default_max_age;
         self.stored_max_age = default_max_age;

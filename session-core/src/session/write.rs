@@ -11,7 +11,8 @@ use crate::{
     lineage::Lineage,
     lock::Turn,
     merge::{self, Sides},
-    CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, Version, Write,
+    CookieData, Created, Loaded, Record, Saved, SessionError, SessionId, StoreHandle, Version,
+    Write,
 };
 
 /// How many fresh ids [`Store::create`](crate::Store::create) is tried with before giving up.
@@ -41,6 +42,8 @@ pub(super) struct Plan {
     pub(super) id: SessionId,
     pub(super) record: Record,
     version: Option<Version>,
+    /// The store's handle for the record at `version` ([`StoreHandle`]).
+    handle: Option<StoreHandle>,
     pub(super) owner: Option<String>,
     deadline: SystemTime,
 }
@@ -114,8 +117,9 @@ impl Session {
                 }
             };
             let (plan, json, carried) = self.carry(own, behind)?;
-            let write =
-                Write::encoded(&plan.record, &json, plan.deadline).owned_by(plan.owner.as_deref());
+            let write = Write::encoded(&plan.record, &json, plan.deadline)
+                .owned_by(plan.owner.as_deref())
+                .with_handle(plan.handle.as_ref());
             match store.save(&plan.id, write, &expected).await? {
                 Saved::Written(version) => {
                     if let Some(turn) = &mut turn {
@@ -261,6 +265,7 @@ impl Session {
             id: state.id.clone(),
             record: self.record(&state),
             version: state.version,
+            handle: state.version.and(state.handle.clone()),
             owner: manager.owner_of(&state.data),
             deadline: deadline::store_deadline(
                 state.expires,
@@ -291,6 +296,7 @@ impl Session {
         if state.id == plan.id {
             state.saved = super::state::SaveMark::Snapshot(plan.record.data);
             state.version = None;
+            state.handle = None;
         }
         Ok(Persisted::Written)
     }
@@ -317,6 +323,7 @@ impl Session {
         if state.id == *id {
             tracing::debug!(id = %id.redacted(), "session ended by another request; save dropped");
             state.version = None;
+            state.handle = None;
             state.lifecycle = Lifecycle::Ended;
         }
     }
@@ -357,6 +364,7 @@ impl Session {
         state.data = merged;
         state.saved = super::state::SaveMark::Snapshot(theirs);
         state.version = Some(current.version);
+        state.handle = current.handle;
         state.touch();
         Ok(())
     }

@@ -151,3 +151,31 @@ fn debug_shows_no_secret_bytes() {
     assert!(!format!("{keys:?}").contains("keyboard"));
     assert!(!format!("{:?}", Secret::from("keyboard cat")).contains("keyboard"));
 }
+
+#[test]
+fn a_verified_cookie_is_remembered_with_its_secret_and_only_its_own_bytes_pass() {
+    let old = ring(&["old secret"]);
+    let rotated = ring(&["new secret", "old secret"]);
+    let value = old.sign("fQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg");
+    assert_eq!(rotated.verified.get(&value), None);
+    assert_eq!(
+        rotated.verify_with_index(&value),
+        Some(("fQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg", 1))
+    );
+    assert_eq!(rotated.verified.get(&value), Some(1), "remembered");
+    assert_eq!(
+        rotated.verify_with_index(&value),
+        Some(("fQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg", 1)),
+        "from memory, with the secret it verified with"
+    );
+    // Neither another id under the remembered MAC nor another MAC for the remembered id.
+    let (id, mac) = value.rsplit_once('.').unwrap();
+    let other_id = format!("s:gQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg.{mac}");
+    let other_mac = format!("{id}.{}", "A".repeat(43));
+    for forged in [other_id, other_mac] {
+        assert_eq!(rotated.verify_with_index(&forged), None, "{forged}");
+        assert_eq!(rotated.verified.get(&forged), None);
+    }
+    // A keyring without the old secret shares nothing with the one that had it.
+    assert_eq!(ring(&["new secret"]).verify(&value), None);
+}

@@ -35,6 +35,9 @@ const ENTRY_OVERHEAD: usize = 365;
 /// again: a save that keeps the size costs no cache write.
 const REWEIGH_SLACK: usize = 64;
 
+/// The next store's [`MemoryStore::instance`].
+static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(0);
+
 /// The default budget of visitors' sessions (those written without a user): 32 MiB, about
 /// 65 000 sessions of the reference app.
 pub const DEFAULT_VISITOR_BYTES: u64 = 32 * 1024 * 1024;
@@ -81,6 +84,9 @@ pub struct MemoryStore {
     owners: Arc<Owners>,
     /// Whether a write ever named a user: until one does, lookups skip the users' tier.
     has_users: Arc<AtomicBool>,
+    /// This store among the others of the process (clones share it), as the issuer of the
+    /// [`StoreHandle`]s its loads hand out.
+    instance: u64,
 }
 
 impl MemoryStore {
@@ -115,6 +121,7 @@ impl MemoryStore {
             versions: Arc::default(),
             owners: Arc::default(),
             has_users: Arc::default(),
+            instance: NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -154,12 +161,37 @@ impl MemoryStore {
         }
     }
 
-    /// The live record of session `id`, if any.
+    /// The live record of session `id`, if any, with its entry as the handle
+    /// ([`save_held`](Self::save_held)).
     async fn read(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        self.live(id)
+        let Some((_, entry)) = self.live(id).await else {
+            return Ok(None);
+        };
+        let loaded = entry.loaded()?;
+        Ok(Some(loaded.with_handle(entry.handle(self.instance))))
+    }
+
+    /// A save through the entry the request loaded ([`Write::handle`]), with no lookup: a
+    /// visitor's session while no session has a user, so that the entry can only be in the
+    /// visitors' tier. `None` when that does not apply, or the entry left the tier (then the
+    /// caller looks the session up).
+    async fn save_held(
+        &self,
+        id: &SessionId,
+        write: &Write<'_>,
+        (json, version): (&str, u64),
+        expected: Version,
+    ) -> Option<Result<Saved, StoreError>> {
+        if write.owner.is_some() || self.has_users.load(Ordering::SeqCst) {
+            return None;
+        }
+        let entry = Entry::of_handle(write.handle()?, self.instance)?;
+        if let Err(error) = self.visitors.check_fits(id, json.len()) {
+            return Some(Err(error));
+        }
+        let new = (json, version, write.expires_at);
+        self.save_in_place((&self.visitors, entry), id, new, expected)
             .await
-            .map(|(_, entry)| entry.loaded())
-            .transpose()
     }
 
     /// The JSON and version of `write`, listed under its owner first: a listing may name a
@@ -193,7 +225,9 @@ impl MemoryStore {
         let saved = match entry.replace_if(expected, json, version, expires_at) {
             Replaced::Detached => return None,
             Replaced::Expired => Ok(Saved::Gone),
-            Replaced::Changed(loaded) => loaded.map(Saved::Changed),
+            Replaced::Changed(loaded) => {
+                loaded.map(|loaded| Saved::Changed(loaded.with_handle(entry.handle(self.instance))))
+            }
             Replaced::Yes if entry.needs_reweigh(REWEIGH_SLACK) => {
                 tier.reweigh(id, &entry).await;
                 Ok(Saved::Written(Version::from_u64(version)))
@@ -269,6 +303,12 @@ impl Store for MemoryStore {
         expected: &Version,
     ) -> Result<Saved, StoreError> {
         let (json, version) = self.prepare(id, &write)?;
+        if let Some(saved) = self
+            .save_held(id, &write, (&json, version), *expected)
+            .await
+        {
+            return saved;
+        }
         // A session only ever moves from the visitors' tier to the users' one (inside the
         // visitors' compute, detaching the old entry): a second look, once any such move
         // has finished, finds any session that exists.
@@ -342,7 +382,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::{testing::conformance, Record};
+    use crate::{testing::conformance, Record, StoreHandle};
 
     #[tokio::test]
     async fn passes_the_store_conformance_suite() {
@@ -501,6 +541,77 @@ mod tests {
             "capacity bound was not applied: {}",
             store.len()
         );
+    }
+
+    /// A visitor's session loaded, as a request loads it: its record (with the entry as the
+    /// handle) and the write of a changed record.
+    async fn loaded_visitor(store: &MemoryStore) -> (SessionId, Loaded) {
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let (id, record) = (SessionId::random().unwrap(), sized(10));
+        store.create(&id, Write::new(&record, later)).await.unwrap();
+        let loaded = store.load(&id).await.unwrap().expect("live");
+        assert!(loaded.handle.is_some(), "a load hands out its entry");
+        (id, loaded)
+    }
+
+    async fn save_with(
+        store: &MemoryStore,
+        id: &SessionId,
+        loaded: &Loaded,
+        handle: Option<&StoreHandle>,
+    ) -> Saved {
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let changed = sized(20);
+        let write = Write::new(&changed, later).with_handle(handle);
+        store.save(id, write, &loaded.version).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_save_through_its_loads_handle_writes_and_stays_conditional() {
+        let store = MemoryStore::new();
+        let (id, loaded) = loaded_visitor(&store).await;
+        let saved = save_with(&store, &id, &loaded, loaded.handle.as_ref()).await;
+        assert!(matches!(saved, Saved::Written(_)), "{saved:?}");
+        assert_eq!(store.load(&id).await.unwrap().unwrap().record, sized(20));
+        // The same handle with the version it was loaded at: another write came first.
+        let again = save_with(&store, &id, &loaded, loaded.handle.as_ref()).await;
+        assert!(matches!(again, Saved::Changed(_)), "{again:?}");
+    }
+
+    /// Eviction for room may come any time, just after a save as well as just before it; a
+    /// save holding the evicted entry (through its handle) never brings the session back.
+    #[tokio::test]
+    async fn a_save_holding_an_entry_evicted_for_room_brings_nothing_back() {
+        let store = MemoryStore::with_budgets(16 * 1024, 16 * 1024);
+        let (id, loaded) = loaded_visitor(&store).await;
+        let later = SystemTime::now() + Duration::from_secs(3600);
+        let filler = sized(100);
+        for _ in 0..1_000 {
+            let other = SessionId::random().unwrap();
+            store
+                .create(&other, Write::new(&filler, later))
+                .await
+                .unwrap();
+        }
+        store.run_pending_tasks().await;
+        assert!(store.visitors.live(&id).await.is_none(), "evicted");
+        let _ = save_with(&store, &id, &loaded, loaded.handle.as_ref()).await;
+        store.run_pending_tasks().await;
+        assert!(
+            store.load(&id).await.unwrap().is_none(),
+            "evicted, then revived"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_handle_from_another_store_is_not_written_through() {
+        let (ours, theirs) = (MemoryStore::new(), MemoryStore::new());
+        let (id, loaded) = loaded_visitor(&theirs).await;
+        // A wrapper that loads from one store and saves to another: nothing under this id
+        // here, so nothing is written, whatever the handle says.
+        let saved = save_with(&ours, &id, &loaded, loaded.handle.as_ref()).await;
+        assert_eq!(saved, Saved::Gone);
+        assert_eq!(theirs.load(&id).await.unwrap().unwrap().record, sized(10));
     }
 
     #[tokio::test]

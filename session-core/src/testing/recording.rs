@@ -1,5 +1,8 @@
 use std::{
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::SystemTime,
 };
 
@@ -55,6 +58,8 @@ impl StoreCall {
 pub struct RecordingStore<S> {
     inner: S,
     calls: Arc<Mutex<Vec<StoreCall>>>,
+    /// How many saves came with the handle of the record they replace.
+    handled_saves: Arc<AtomicUsize>,
 }
 
 impl<S> RecordingStore<S> {
@@ -63,6 +68,7 @@ impl<S> RecordingStore<S> {
         Self {
             inner,
             calls: Arc::default(),
+            handled_saves: Arc::default(),
         }
     }
 
@@ -79,6 +85,12 @@ impl<S> RecordingStore<S> {
     /// Returns and forgets the kinds of the calls recorded so far (`["load", "touch"]`).
     pub fn take_kinds(&self) -> Vec<&'static str> {
         self.take().iter().map(StoreCall::kind).collect()
+    }
+
+    /// How many saves so far came with the [`StoreHandle`](crate::StoreHandle) of the record
+    /// they replace ([`Write::handle`]).
+    pub fn saves_with_a_handle(&self) -> usize {
+        self.handled_saves.load(Ordering::SeqCst)
     }
 
     fn record(&self, call: StoreCall) {
@@ -111,6 +123,9 @@ impl<S: Store> Store for RecordingStore<S> {
         expected: &Version,
     ) -> Result<Saved, StoreError> {
         self.record(StoreCall::Save(id.clone()));
+        if write.handle().is_some() {
+            self.handled_saves.fetch_add(1, Ordering::SeqCst);
+        }
         self.inner.save(id, write, expected).await
     }
 

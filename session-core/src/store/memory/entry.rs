@@ -12,7 +12,7 @@ use std::{
 use moka::Expiry;
 
 use super::key::Key;
-use crate::{Loaded, Record, StoreError, Version};
+use crate::{Loaded, Record, StoreError, StoreHandle, Version};
 
 /// The most moka's timer runs past an entry's deadline when it is set: a fraction of the time
 /// left, at most a minute. Within it, a save or touch that moves the deadline later needs no
@@ -122,6 +122,17 @@ impl Entry {
             Record::from_json(&current.json)?,
             Version::from_u64(current.version),
         ))
+    }
+
+    /// The entry as the handle of a record loaded from store instance `issuer`: that
+    /// request's save writes through it without looking the session up again.
+    pub(super) fn handle(&self, issuer: u64) -> StoreHandle {
+        StoreHandle::new(issuer, Arc::clone(&self.0))
+    }
+
+    /// The entry a handle from [`Entry::handle`] names; `None` for another instance's handle.
+    pub(super) fn of_handle(handle: &StoreHandle, issuer: u64) -> Option<Self> {
+        handle.downcast::<Stored>(issuer).map(Self)
     }
 
     /// Replaces the record with `json` (as write `version`, expiring at `expires_at`) if it is

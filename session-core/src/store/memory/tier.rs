@@ -37,6 +37,10 @@ impl Tier {
     /// the least recently used entries go first. The policy is LRU rather than moka's
     /// default TinyLFU, which would refuse a brand-new session outright when the cache is
     /// full (moka-rs/moka#147), silently logging out the user who just signed in.
+    ///
+    /// An entry moka evicts for room is not detached (an eviction listener would cost every
+    /// insert a key lock in moka): a save holding it writes where no reader looks, which is
+    /// the same as the session being evicted right after the save. Nothing is brought back.
     pub(super) fn new(max_bytes: Option<u64>) -> Self {
         let mut builder = Cache::builder()
             .expire_after(PerEntryExpiry)
@@ -122,8 +126,16 @@ impl Tier {
         self.cache
             .entry(Key::of(id))
             .and_compute_with(|current| {
-                let ours = current.is_some_and(|current| current.into_value().version() == version);
-                std::future::ready(if ours { Op::Remove } else { Op::Nop })
+                let ours = current
+                    .map(|current| current.into_value())
+                    .filter(|current| current.version() == version);
+                std::future::ready(match ours {
+                    Some(entry) => {
+                        entry.detach();
+                        Op::Remove
+                    }
+                    None => Op::Nop,
+                })
             })
             .await;
     }
