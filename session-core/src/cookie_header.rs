@@ -55,34 +55,47 @@ fn unquote(value: &[u8]) -> &[u8] {
 /// `%` is decoded when it decodes to valid UTF-8 and kept raw otherwise. Returns `None` when
 /// the result is not UTF-8 or is too long to be one of ours.
 pub(crate) fn decode_value(raw: &[u8]) -> Option<String> {
-    if raw.len() > MAX_VALUE_LEN {
+    let mut buffer = vec![0; raw.len().min(MAX_VALUE_LEN)];
+    decode_value_in(raw, &mut buffer).map(str::to_owned)
+}
+
+/// Room for most signed values on the stack: `s:`, an id of up to 256 characters (the longest
+/// custom id), `.` and the MAC.
+pub(crate) const STACK_VALUE_LEN: usize = 320;
+
+/// [`decode_value`] into `buffer`, without an allocation; `None` as well when `buffer` is
+/// shorter than `raw`.
+pub(crate) fn decode_value_in<'b>(raw: &'b [u8], buffer: &'b mut [u8]) -> Option<&'b str> {
+    if raw.len() > MAX_VALUE_LEN || raw.len() > buffer.len() {
         return None;
     }
     if raw.contains(&b'%') {
-        if let Some(decoded) = strict_percent_decode(raw) {
-            if let Ok(text) = String::from_utf8(decoded) {
+        if let Some(len) = strict_percent_decode(raw, buffer) {
+            if let Ok(text) = std::str::from_utf8(&buffer[..len]) {
                 return Some(text);
             }
         }
     }
-    std::str::from_utf8(raw).ok().map(str::to_owned)
+    std::str::from_utf8(raw).ok()
 }
 
-/// Percent-decodes, failing on a `%` not followed by two hex digits (as `decodeURIComponent` does).
-/// The runs between escapes are copied at once (a signed id has one escape, after `s`).
-fn strict_percent_decode(raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut rest = raw;
+/// Percent-decodes into `out` (at least as long as `raw`), failing on a `%` not followed by
+/// two hex digits (as `decodeURIComponent` does); the decoded length. The runs between
+/// escapes are copied at once (a signed id has one escape, after `s`).
+fn strict_percent_decode(raw: &[u8], out: &mut [u8]) -> Option<usize> {
+    let (mut rest, mut len) = (raw, 0);
     while let Some(at) = memchr::memchr(b'%', rest) {
-        out.extend_from_slice(&rest[..at]);
+        out[len..len + at].copy_from_slice(&rest[..at]);
+        len += at;
         let &[hi, lo] = rest.get(at + 1..at + 3)? else {
             return None;
         };
-        out.push(hex(hi)? << 4 | hex(lo)?);
+        out[len] = hex(hi)? << 4 | hex(lo)?;
+        len += 1;
         rest = &rest[at + 3..];
     }
-    out.extend_from_slice(rest);
-    Some(out)
+    out[len..len + rest.len()].copy_from_slice(rest);
+    Some(len + rest.len())
 }
 
 fn hex(b: u8) -> Option<u8> {

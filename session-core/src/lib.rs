@@ -120,6 +120,7 @@
 //! |---|---|
 //! | `test-util` | the `testing` module: a recording store, a store that fails on demand, and the store conformance suite every store runs. Not covered by semver. |
 
+mod calendar;
 mod config;
 mod cookie_header;
 mod cookie_mode;

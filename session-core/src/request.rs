@@ -16,7 +16,7 @@ use crate::{
     manager::ManagerInner,
     rules::{self, Decision, Facts, Policy},
     session::{Lifecycle, Persisted},
-    set_cookie, Session, SessionError, SessionId, SetCookies, Unset,
+    set_cookie, signing, Session, SessionError, SessionId, SetCookies, Unset,
 };
 
 mod cookie;
@@ -39,9 +39,9 @@ struct RequestInner {
     signature: Option<Box<[u8]>>,
     secure: bool,
     session: OnceCell<Session>,
-    /// The decoded cookie value, when it verified against the signing secret: it is exactly
-    /// what signing the same id again would give, so the response can reuse it.
-    primary_signed: OnceLock<String>,
+    /// The MAC of the cookie value, when it verified against the signing secret: it is
+    /// exactly what signing the same id again would give, so the response can reuse it.
+    primary_mac: OnceLock<[u8; signing::MAC_LEN]>,
     finished: AtomicBool,
     /// This request's turn on its session, held from the load to the end of `finish` when
     /// requests of one session are serialised.
@@ -62,7 +62,7 @@ impl RequestSession {
                 signature: signature.map(Box::from),
                 secure,
                 session: OnceCell::new(),
-                primary_signed: OnceLock::new(),
+                primary_mac: OnceLock::new(),
                 finished: AtomicBool::new(false),
                 turn: Mutex::new(None),
             }),
@@ -167,17 +167,24 @@ impl RequestSession {
             return self.open_cookie(codec)?.id;
         }
         let raw = self.inner.cookie.as_deref()?;
-        let value = cookie_header::decode_value(raw)?;
-        let Some((id, key_index)) = self.inner.manager.config.keyring.verify_with_index(&value)
+        let (mut stack, mut heap) = ([0; cookie_header::STACK_VALUE_LEN], Vec::new());
+        let buffer: &mut [u8] = if raw.len() <= stack.len() {
+            &mut stack
+        } else {
+            heap.resize(raw.len().min(cookie_header::MAX_VALUE_LEN), 0);
+            &mut heap
+        };
+        let value = cookie_header::decode_value_in(raw, buffer)?;
+        let Some((id, key_index)) = self.inner.manager.config.keyring.verify_with_index(value)
         else {
             tracing::debug!("session cookie is unsigned or its signature does not verify");
             return None;
         };
-        let id = SessionId::from(id);
-        if key_index == 0 {
-            let _ = self.inner.primary_signed.set(value);
+        let mac = value.rsplit_once('.').map(|(_, mac)| mac.as_bytes());
+        if let (0, Some(Ok(mac))) = (key_index, mac.map(<[u8; signing::MAC_LEN]>::try_from)) {
+            let _ = self.inner.primary_mac.set(mac);
         }
-        Some(id)
+        Some(SessionId::from(id))
     }
 
     /// Does what the request's end calls for (save, touch, delete) and returns the
@@ -313,14 +320,19 @@ impl RequestSession {
             )
         };
         let resigned;
-        let signed = match self.inner.primary_signed.get() {
-            Some(value) if cookie_matches => value,
+        let kept = self
+            .inner
+            .primary_mac
+            .get()
+            .map(|mac| std::str::from_utf8(mac));
+        let signed = match kept {
+            Some(Ok(mac)) if cookie_matches => ["s:", id.as_str(), ".", mac],
             _ => {
                 resigned = config.keyring.sign(id.as_str());
-                resigned.as_str()
+                [resigned.as_str(), "", "", ""]
             }
         };
-        set_cookie::session_cookie(&config.cookie, signed, expires, self.cookie_secure())
+        set_cookie::session_cookie(&config.cookie, &signed, expires, self.cookie_secure())
     }
 
     pub(crate) fn config(&self) -> &crate::SessionConfig {

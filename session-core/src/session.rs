@@ -282,7 +282,14 @@ impl Session {
         if state.data.get(key) == Some(&value) {
             return state.writable();
         }
-        state.data_mut()?.insert(key.to_owned(), value);
+        let data = state.data_mut()?;
+        // A key already there keeps its `String` (and its place, as `insert` would).
+        match data.get_mut(key) {
+            Some(slot) => *slot = value,
+            None => {
+                data.insert(key.to_owned(), value);
+            }
+        }
         Ok(())
     }
 

@@ -2,23 +2,26 @@
 //! 0.7 `serialize`): `Domain`, `Path`, `Expires`, `HttpOnly`, `Secure`, `Partitioned`,
 //! `Priority`, `SameSite`, in that order, with the value percent-encoded.
 
-use std::{fmt::Write as _, time::SystemTime};
+use std::time::SystemTime;
 
-use crate::{config::CookiePolicy, cookie_header::encode_value_into};
+use crate::{calendar, config::CookiePolicy, cookie_header::encode_value_into};
 
-/// The session cookie carrying a signed value.
+/// The session cookie carrying a signed value, given in pieces that are written one after
+/// the other (`["s:", id, ".", mac]`: a value kept in parts needs no joining first).
 pub(crate) fn session_cookie(
     policy: &CookiePolicy,
-    signed_value: &str,
+    signed_value: &[&str],
     expires: Option<SystemTime>,
     secure: bool,
 ) -> String {
+    let value_len: usize = signed_value.iter().map(|piece| piece.len()).sum();
     // Room for a value whose every byte is percent-encoded: no reallocation on the way.
-    let mut out =
-        String::with_capacity(policy.name.len() + 3 * signed_value.len() + attributes_len(policy));
+    let mut out = String::with_capacity(policy.name.len() + 3 * value_len + attributes_len(policy));
     out.push_str(&policy.name);
     out.push('=');
-    encode_value_into(&mut out, signed_value);
+    for piece in signed_value {
+        encode_value_into(&mut out, piece);
+    }
     write_attributes(&mut out, policy, expires, secure);
     out
 }
@@ -81,9 +84,8 @@ fn write_attributes(
     out.push_str("; Path=");
     out.push_str(&policy.path);
     if let Some(expires) = expires {
-        let date = httpdate::HttpDate::from(crate::deadline::writable(expires));
-        // Written in place; writing into a `String` cannot fail.
-        let _ = write!(out, "; Expires={date}");
+        out.push_str("; Expires=");
+        calendar::write_http_date(out, crate::deadline::writable(expires));
     }
     if policy.http_only {
         out.push_str("; HttpOnly");
@@ -140,7 +142,7 @@ mod tests {
         let signed = format!("s:{}.{}", "i".repeat(32), "m".repeat(43));
         for (policy, value) in [(&every, "s:+/=".repeat(20)), (&plain, signed)] {
             let reserved = policy.name.len() + 3 * value.len() + attributes_len(policy);
-            let cookie = session_cookie(policy, &value, Some(UNIX_EPOCH), true);
+            let cookie = session_cookie(policy, &[&value], Some(UNIX_EPOCH), true);
             assert_eq!(cookie.capacity(), reserved, "{cookie}");
         }
     }
@@ -158,7 +160,7 @@ mod tests {
         let value =
             "s:fQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg.G/nVJ+3vzC2U/PWi/qY8GjACRPgsS2Y6kF2krvt9v30";
         assert_eq!(
-            session_cookie(&policy, value, Some(expires), true),
+            session_cookie(&policy, &[value], Some(expires), true),
             "connect.sid=s%3AfQx3zKx4YlwQe9k1N7pPjXyZ0aBcDeFg.G%2FnVJ%2B3vzC2U%2FPWi%2FqY8GjACRPgsS2Y6kF2krvt9v30; Domain=example.com; Path=/; Expires=Wed, 15 Nov 2023 22:13:20 GMT; HttpOnly; Secure; Partitioned; Priority=High; SameSite=None"
         );
     }
@@ -167,7 +169,7 @@ mod tests {
     fn express_defaults_give_path_and_httponly_only() {
         let policy = policy(|b| b.same_site(None));
         assert_eq!(
-            session_cookie(&policy, "s:a.b", None, false),
+            session_cookie(&policy, &["s:a", ".b"], None, false),
             "connect.sid=s%3Aa.b; Path=/; HttpOnly"
         );
     }
@@ -176,7 +178,7 @@ mod tests {
     fn a_date_past_the_year_9999_is_written_as_its_last_second() {
         let policy = policy(|b| b);
         let far = UNIX_EPOCH + Duration::from_secs(1 << 40);
-        let cookie = session_cookie(&policy, "s:a.b", Some(far), false);
+        let cookie = session_cookie(&policy, &["s:a.b"], Some(far), false);
         assert!(
             cookie.contains("Expires=Fri, 31 Dec 9999 23:59:59 GMT"),
             "{cookie}"

@@ -11,7 +11,7 @@ use zeroize::Zeroize;
 use self::verified::Verified;
 
 /// Length of the base64 MAC: 32 bytes of HMAC-SHA256 without the `=` pad.
-const MAC_LEN: usize = 43;
+pub(crate) const MAC_LEN: usize = 43;
 const PREFIX: &str = "s:";
 
 /// A secret used to sign session cookies. Its `Debug` output never shows the bytes, and its

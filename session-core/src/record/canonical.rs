@@ -11,7 +11,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Deserializer as _;
 
 use super::{parse_date, RecordVisitor};
-use crate::{deadline, CookieData, Priority, Record, SameSite};
+use crate::{
+    calendar::{civil_from_days, days_in_month, days_since_epoch},
+    deadline, CookieData, Priority, Record, SameSite,
+};
 
 /// The `cookie` fields in the order Node writes them (`Cookie.prototype.toJSON`).
 const FIELDS: [&str; 9] = [
@@ -385,25 +388,6 @@ fn write_date(json: &mut Vec<u8>, date: SystemTime) {
     json.push(b'"');
 }
 
-/// The date `days` after 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let shifted = days + 719_468;
-    let (era, day_of_era) = (shifted / 146_097, shifted % 146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = era * 400 + year_of_era + u64::from(month <= 2);
-    (year, month, day)
-}
-
 /// The bytes a plain string holds: printable ASCII but the quote and the backslash.
 const PLAIN: [bool; 256] = {
     let mut plain = [false; 256];
@@ -420,27 +404,6 @@ fn number(digits: &[u8]) -> Option<u64> {
     digits.iter().try_fold(0, |n, &d| {
         d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
     })
-}
-
-fn days_in_month(year: u64, month: u64) -> u64 {
-    match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
-            29
-        }
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar from 1970 on (Howard
-/// Hinnant's `days_from_civil`).
-fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let (era, year_of_era) = (year / 400, year % 400);
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 mod members;

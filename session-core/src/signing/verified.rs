@@ -3,9 +3,10 @@
 //!
 //! A value enters only once its HMAC verified, and a lookup answers only for the very same
 //! bytes, compared in constant time: HMAC is deterministic, so a hit is exactly as sound as
-//! verifying again. Where a value lands is decided by SipHash under random keys, so a client
-//! can neither aim at an entry nor learn from timing anything but whether its own, already
-//! valid, value was seen. Cookies nobody sends back (a new visitor's, a bot's) never enter:
+//! verifying again. Where a value lands is decided by a hash with a random seed (foldhash:
+//! no client sees a hash, and aiming at a set would only cost its owner an HMAC), and the
+//! bytes are compared whole whenever the hash matches, so timing tells a client nothing but
+//! whether its own, already valid, value was seen. Cookies nobody sends back (a new visitor's, a bot's) never enter:
 //! values enter on verification, not on signing.
 //!
 //! The table is fixed: [`SETS`] sets of [`WAYS`] values of at most [`MAX_LEN`] bytes, about
@@ -13,7 +14,6 @@
 //! verified every time. A full set replaces its values in turn.
 
 use std::{
-    collections::hash_map::RandomState,
     hash::BuildHasher,
     sync::{Mutex, MutexGuard, OnceLock, PoisonError},
 };
@@ -29,7 +29,7 @@ const MAX_LEN: usize = 80;
 
 /// Recently verified signed values, with the index of the secret each verified with.
 pub(super) struct Verified {
-    hasher: RandomState,
+    hasher: foldhash::fast::RandomState,
     sets: OnceLock<Box<[Mutex<Set>]>>,
 }
 
@@ -88,7 +88,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 impl Verified {
     pub(super) fn new() -> Self {
         Self {
-            hasher: RandomState::new(),
+            hasher: foldhash::fast::RandomState::default(),
             sets: OnceLock::new(),
         }
     }

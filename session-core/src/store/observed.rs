@@ -27,7 +27,25 @@ pub(crate) struct Observed {
     keys: Keys,
 }
 
-/// Every operation and the outcomes its calls can have, `error` included.
+/// A store operation; its index in [`OUTCOMES`].
+#[derive(Clone, Copy)]
+enum Op {
+    Load,
+    Create,
+    Save,
+    Touch,
+    Delete,
+    SessionsOf,
+}
+
+impl Op {
+    /// The `op` label.
+    fn name(self) -> &'static str {
+        OUTCOMES[self as usize].0
+    }
+}
+
+/// Every operation (in [`Op`]'s order) and the outcomes its calls can have, `error` included.
 const OUTCOMES: [(&str, &[&str]); 6] = [
     ("load", &["found", "missing", "error"]),
     ("create", &["written", "id_taken", "error"]),
@@ -46,10 +64,10 @@ static METADATA: Metadata<'static> =
 /// three labelled keys on every call (about a thousand instructions each time, recorder or
 /// not).
 struct Keys {
-    /// `session_store_calls_total` by operation and outcome.
-    calls: Vec<(&'static str, &'static str, Key)>,
-    /// `session_store_duration_seconds` by operation.
-    durations: Vec<(&'static str, Key)>,
+    /// `session_store_calls_total` by operation ([`Op`] index) and outcome.
+    calls: Vec<Vec<(&'static str, Key)>>,
+    /// `session_store_duration_seconds` by operation ([`Op`] index).
+    durations: Vec<Key>,
 }
 
 impl Keys {
@@ -57,45 +75,40 @@ impl Keys {
         let label = Label::from_static_parts;
         let calls = OUTCOMES
             .iter()
-            .flat_map(|(op, outcomes)| outcomes.iter().map(move |outcome| (*op, *outcome)))
-            .map(|(op, outcome)| {
-                let labels = vec![
-                    label("store", store),
-                    label("op", op),
-                    label("outcome", outcome),
-                ];
-                (
-                    op,
-                    outcome,
-                    Key::from_parts("session_store_calls_total", labels),
-                )
+            .map(|(op, outcomes)| {
+                let key = |outcome: &&'static str| {
+                    let labels = vec![
+                        label("store", store),
+                        label("op", op),
+                        label("outcome", outcome),
+                    ];
+                    (
+                        *outcome,
+                        Key::from_parts("session_store_calls_total", labels),
+                    )
+                };
+                outcomes.iter().map(key).collect()
             })
             .collect();
         let durations = OUTCOMES
             .iter()
             .map(|(op, _)| {
                 let labels = vec![label("store", store), label("op", op)];
-                (
-                    *op,
-                    Key::from_parts("session_store_duration_seconds", labels),
-                )
+                Key::from_parts("session_store_duration_seconds", labels)
             })
             .collect();
         Self { calls, durations }
     }
 
-    fn call(&self, op: &str, outcome: &str) -> Option<&Key> {
-        self.calls
+    fn call(&self, op: Op, outcome: &str) -> Option<&Key> {
+        self.calls[op as usize]
             .iter()
-            .find(|(o, out, _)| *o == op && *out == outcome)
-            .map(|(_, _, key)| key)
+            .find(|(out, _)| *out == outcome)
+            .map(|(_, key)| key)
     }
 
-    fn duration(&self, op: &str) -> Option<&Key> {
-        self.durations
-            .iter()
-            .find(|(o, _)| *o == op)
-            .map(|(_, key)| key)
+    fn duration(&self, op: Op) -> Option<&Key> {
+        self.durations.get(op as usize)
     }
 }
 
@@ -115,19 +128,19 @@ impl Observed {
     }
 
     /// Counts a call and records its duration with the recorder installed now, if any.
-    fn measure(&self, op: &'static str, outcome: &'static str, elapsed: Duration) {
-        let (name, seconds) = (self.name, elapsed.as_secs_f64());
+    fn measure(&self, op: Op, outcome: &'static str, elapsed: Duration) {
+        let (name, seconds, op_name) = (self.name, elapsed.as_secs_f64(), op.name());
         let calls = match self.keys.call(op, outcome) {
             Some(key) => metrics::with_recorder(|r| r.register_counter(key, &METADATA)),
             None => metrics::counter!(
-                "session_store_calls_total", "store" => name, "op" => op, "outcome" => outcome
+                "session_store_calls_total", "store" => name, "op" => op_name, "outcome" => outcome
             ),
         };
         calls.increment(1);
         let durations = match self.keys.duration(op) {
             Some(key) => metrics::with_recorder(|r| r.register_histogram(key, &METADATA)),
             None => metrics::histogram!(
-                "session_store_duration_seconds", "store" => name, "op" => op
+                "session_store_duration_seconds", "store" => name, "op" => op_name
             ),
         };
         durations.record(seconds);
@@ -135,7 +148,7 @@ impl Observed {
 
     async fn observe<T>(
         &self,
-        op: &'static str,
+        op: Op,
         id: Option<&SessionId>,
         call: impl Future<Output = Result<T, StoreError>>,
         outcome: impl FnOnce(&T) -> &'static str,
@@ -143,7 +156,7 @@ impl Observed {
         let span = tracing::debug_span!(
             "session_store",
             store = self.name,
-            op,
+            op = op.name(),
             id = field::Empty,
             outcome = field::Empty,
             elapsed_us = field::Empty,
@@ -159,7 +172,7 @@ impl Observed {
             Ok(value) => outcome(value),
             Err(error) => {
                 let kind = error_kind(error);
-                metrics::counter!("session_store_errors_total", "store" => self.name, "op" => op, "kind" => kind)
+                metrics::counter!("session_store_errors_total", "store" => self.name, "op" => op.name(), "kind" => kind)
                     .increment(1);
                 "error"
             }
@@ -200,7 +213,7 @@ fn found(loaded: &Option<Loaded>) -> &'static str {
 /// (one allocation per call), but the same calls unboxed around the inner store's.
 impl Observed {
     pub(crate) async fn load(&self, id: &SessionId) -> Result<Option<Loaded>, StoreError> {
-        self.observe("load", Some(id), self.inner().load(id), found)
+        self.observe(Op::Load, Some(id), self.inner().load(id), found)
             .await
     }
 
@@ -213,8 +226,13 @@ impl Observed {
             Created::Written(_) => "written",
             Created::IdTaken => "id_taken",
         };
-        self.observe("create", Some(id), self.inner().create(id, write), outcome)
-            .await
+        self.observe(
+            Op::Create,
+            Some(id),
+            self.inner().create(id, write),
+            outcome,
+        )
+        .await
     }
 
     pub(crate) async fn save(
@@ -229,7 +247,7 @@ impl Observed {
             Saved::Gone => "gone",
         };
         let call = self.inner().save(id, write, expected);
-        self.observe("save", Some(id), call, outcome).await
+        self.observe(Op::Save, Some(id), call, outcome).await
     }
 
     pub(crate) async fn touch(
@@ -240,17 +258,17 @@ impl Observed {
     ) -> Result<bool, StoreError> {
         let outcome = |touched: &bool| if *touched { "touched" } else { "missing" };
         let call = self.inner().touch(id, expires_at, owner);
-        self.observe("touch", Some(id), call, outcome).await
+        self.observe(Op::Touch, Some(id), call, outcome).await
     }
 
     pub(crate) async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.observe("delete", Some(id), self.inner().delete(id), |_| "deleted")
+        self.observe(Op::Delete, Some(id), self.inner().delete(id), |_| "deleted")
             .await
     }
 
     pub(crate) async fn sessions_of(&self, owner: &str) -> Result<Vec<SessionId>, StoreError> {
         let call = self.inner().sessions_of(owner);
-        self.observe("sessions_of", None, call, |_| "listed").await
+        self.observe(Op::SessionsOf, None, call, |_| "listed").await
     }
 
     pub(crate) async fn load_and_touch(
@@ -259,7 +277,7 @@ impl Observed {
         lifetimes: Lifetimes,
     ) -> Result<Option<Loaded>, StoreError> {
         let call = self.inner().load_and_touch(id, lifetimes);
-        self.observe("load", Some(id), call, found).await
+        self.observe(Op::Load, Some(id), call, found).await
     }
 }
 
