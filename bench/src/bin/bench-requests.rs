@@ -13,10 +13,10 @@
 //! request, as the bare servers of `cargo xtask bench http` do; `bare-new` the same without a
 //! cookie. `new` is a request without a cookie (creates and stores a session), `returning`
 //! one with a valid cookie (loads, increments and saves it): the scenarios of
-//! `cargo xtask bench http`, minus the sockets. The session layer's cost is `returning` over
-//! `bare`, and `new` over `bare-new`. The `cookie-`
-//! scenarios are the same in cookie mode (`CookieFormat::Encrypted`, no store), as the
-//! `-ours-cookie` servers run.
+//! `cargo xtask bench http`, minus the sockets. The returning visitor's id is fixed
+//! (`RETURNING_ID`), so that its count is the same on every run. The session layer's cost is
+//! `returning` over `bare`, and `new` over `bare-new`. The `cookie-` scenarios are the same in
+//! cookie mode (`CookieFormat::Encrypted`, no store), as the `-ours-cookie` servers run.
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
