@@ -81,7 +81,13 @@ impl Session {
         // starts by catching up with what the turns before it wrote (`catch_up`), and writes
         // the saves waiting behind it along with its own (`carry`).
         let mut waiting = None;
-        let mut turn = self.join_busy_saves(&mut waiting).await?;
+        // The rare steps' futures are boxed where they run, so that this one (which the
+        // adapter's response future holds, and moves) stays the size of the usual path.
+        let mut turn = if self.manager().save_locks.any_taken() {
+            Box::pin(self.join_busy_saves(&mut waiting)).await?
+        } else {
+            None
+        };
         let (mut collisions, mut merges, mut merges_in_turn) = (0, 0, 0);
         loop {
             if waiting
@@ -94,7 +100,7 @@ impl Session {
             let behind = self.start_turn(turn.as_mut(), &mut merges)?;
             let own = self.plan();
             if own.deadline <= SystemTime::now() {
-                return self.drop_expired(own).await;
+                return Box::pin(self.drop_expired(own)).await;
             }
             let Some(expected) = own.version else {
                 let json = self.encode(&own)?;
@@ -148,12 +154,12 @@ impl Session {
                     }
                     self.merge_into(&plan.id, current)?;
                     if turn.is_none() {
-                        turn = Some(self.save_turn(&plan.id, &mut waiting).await?);
+                        turn = Some(Box::pin(self.save_turn(&plan.id, &mut waiting)).await?);
                     } else {
                         // A conflict in turn is a writer outside this process's turns;
                         // the first is retried at once, the ones after it with a pause.
                         merges_in_turn += 1;
-                        back_off(merges_in_turn).await;
+                        Box::pin(back_off(merges_in_turn)).await;
                     }
                 }
             }

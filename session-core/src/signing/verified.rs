@@ -73,15 +73,17 @@ impl Way {
 /// only: every word is compared, the differences folded together, and the fold hidden from
 /// the optimiser before it is tested (eight bytes at a time, where `subtle` takes one).
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    fn word(chunk: &[u8]) -> u64 {
-        let mut bytes = [0; 8];
-        bytes[..chunk.len()].copy_from_slice(chunk);
-        u64::from_ne_bytes(bytes)
-    }
-    let difference = a
-        .chunks(8)
-        .zip(b.chunks(8))
-        .fold(0, |difference, (a, b)| difference | (word(a) ^ word(b)));
+    // Whole words are read as such (`chunks_exact` gives exactly 8 bytes), the tail bytewise.
+    let word = |chunk: &[u8]| u64::from_ne_bytes(chunk.try_into().unwrap_or_default());
+    let (a_words, b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = a_words
+        .remainder()
+        .iter()
+        .zip(b_words.remainder())
+        .fold(0, |difference, (a, b)| difference | u64::from(a ^ b));
+    let difference = a_words
+        .zip(b_words)
+        .fold(tail, |difference, (a, b)| difference | (word(a) ^ word(b)));
     std::hint::black_box(difference) == 0
 }
 

@@ -194,6 +194,44 @@ impl MemoryStore {
             .await
     }
 
+    /// A save that looks the session up: a user's session, or a visitor's once any session
+    /// has a user, or when the entry the request loaded left its tier.
+    async fn save_looked_up(
+        &self,
+        id: &SessionId,
+        write: &Write<'_>,
+        (json, version): (&str, u64),
+        expected: Version,
+    ) -> Result<Saved, StoreError> {
+        // A session only ever moves from the visitors' tier to the users' one (inside the
+        // visitors' compute, detaching the old entry): a second look, once any such move
+        // has finished, finds any session that exists.
+        for look in 0..2 {
+            if look == 1 {
+                self.visitors.settle(id).await;
+            }
+            let Some((tier, entry)) = self.live(id).await else {
+                continue;
+            };
+            let promoted = write.owner.is_some() && std::ptr::eq(tier, &self.visitors);
+            // The budget of the tier the record lands in: a user's session saved without its
+            // user stays in the users' tier.
+            let lands_in = if promoted { &self.users } else { tier };
+            lands_in.check_fits(id, json.len())?;
+            let saved = if promoted {
+                let entry = Entry::new(json.to_string(), write.expires_at, version);
+                tier.save_over(id, expected, entry, Some(&self.users)).await
+            } else {
+                let new = (json, version, write.expires_at);
+                self.save_in_place((tier, entry), id, new, expected).await
+            };
+            if let Some(saved) = saved {
+                return saved;
+            }
+        }
+        Ok(Saved::Gone)
+    }
+
     /// The JSON and version of `write`, listed under its owner first: a listing may name a
     /// session that is not written (yet, or ever: its reader checks), never miss one that is.
     /// The caller checks the JSON against the budget of the tier it lands in.
@@ -309,34 +347,7 @@ impl Store for MemoryStore {
         {
             return saved;
         }
-        // A session only ever moves from the visitors' tier to the users' one (inside the
-        // visitors' compute, detaching the old entry): a second look, once any such move
-        // has finished, finds any session that exists.
-        for look in 0..2 {
-            if look == 1 {
-                self.visitors.settle(id).await;
-            }
-            let Some((tier, entry)) = self.live(id).await else {
-                continue;
-            };
-            let promoted = write.owner.is_some() && std::ptr::eq(tier, &self.visitors);
-            // The budget of the tier the record lands in: a user's session saved without its
-            // user stays in the users' tier.
-            let lands_in = if promoted { &self.users } else { tier };
-            lands_in.check_fits(id, json.len())?;
-            let saved = if promoted {
-                let entry = Entry::new(json.to_string(), write.expires_at, version);
-                tier.save_over(id, *expected, entry, Some(&self.users))
-                    .await
-            } else {
-                let new = (&*json, version, write.expires_at);
-                self.save_in_place((tier, entry), id, new, *expected).await
-            };
-            if let Some(saved) = saved {
-                return saved;
-            }
-        }
-        Ok(Saved::Gone)
+        Box::pin(self.save_looked_up(id, &write, (&json, version), *expected)).await
     }
 
     async fn touch(
