@@ -55,17 +55,27 @@ fn unquote(value: &[u8]) -> &[u8] {
 /// `%` is decoded when it decodes to valid UTF-8 and kept raw otherwise. Returns `None` when
 /// the result is not UTF-8 or is too long to be one of ours.
 pub(crate) fn decode_value(raw: &[u8]) -> Option<String> {
-    let mut buffer = vec![0; raw.len().min(MAX_VALUE_LEN)];
-    decode_value_in(raw, &mut buffer).map(str::to_owned)
+    with_decoded(raw, str::to_owned)
 }
 
 /// Room for most signed values on the stack: `s:`, an id of up to 256 characters (the longest
 /// custom id), `.` and the MAC.
-pub(crate) const STACK_VALUE_LEN: usize = 320;
+const STACK_VALUE_LEN: usize = 320;
 
-/// [`decode_value`] into `buffer`, without an allocation; `None` as well when `buffer` is
-/// shorter than `raw`.
-pub(crate) fn decode_value_in<'b>(raw: &'b [u8], buffer: &'b mut [u8]) -> Option<&'b str> {
+/// [`decode_value`] handed to `read` rather than returned: decoded on the stack when it fits
+/// there (a signed id always does), so that reading it allocates nothing.
+pub(crate) fn with_decoded<R>(raw: &[u8], read: impl FnOnce(&str) -> R) -> Option<R> {
+    if raw.len() <= STACK_VALUE_LEN {
+        let mut buffer = [0; STACK_VALUE_LEN];
+        decode_value_in(raw, &mut buffer).map(read)
+    } else {
+        let mut buffer = vec![0; raw.len().min(MAX_VALUE_LEN)];
+        decode_value_in(raw, &mut buffer).map(read)
+    }
+}
+
+/// [`decode_value`] into `buffer`; `None` as well when `buffer` is shorter than `raw`.
+fn decode_value_in<'b>(raw: &'b [u8], buffer: &'b mut [u8]) -> Option<&'b str> {
     if raw.len() > MAX_VALUE_LEN || raw.len() > buffer.len() {
         return None;
     }

@@ -167,24 +167,19 @@ impl RequestSession {
             return self.open_cookie(codec)?.id;
         }
         let raw = self.inner.cookie.as_deref()?;
-        let (mut stack, mut heap) = ([0; cookie_header::STACK_VALUE_LEN], Vec::new());
-        let buffer: &mut [u8] = if raw.len() <= stack.len() {
-            &mut stack
-        } else {
-            heap.resize(raw.len().min(cookie_header::MAX_VALUE_LEN), 0);
-            &mut heap
-        };
-        let value = cookie_header::decode_value_in(raw, buffer)?;
-        let Some((id, key_index)) = self.inner.manager.config.keyring.verify_with_index(value)
-        else {
+        let keyring = &self.inner.manager.config.keyring;
+        let verified = cookie_header::with_decoded(raw, |value| {
+            let (id, key_index) = keyring.verify_with_index(value)?;
+            let mac = value.rsplit_once('.').map(|(_, mac)| mac.as_bytes());
+            if let (0, Some(Ok(mac))) = (key_index, mac.map(<[u8; signing::MAC_LEN]>::try_from)) {
+                let _ = self.inner.primary_mac.set(mac);
+            }
+            Some(SessionId::from(id))
+        })?;
+        if verified.is_none() {
             tracing::debug!("session cookie is unsigned or its signature does not verify");
-            return None;
-        };
-        let mac = value.rsplit_once('.').map(|(_, mac)| mac.as_bytes());
-        if let (0, Some(Ok(mac))) = (key_index, mac.map(<[u8; signing::MAC_LEN]>::try_from)) {
-            let _ = self.inner.primary_mac.set(mac);
         }
-        Some(SessionId::from(id))
+        verified
     }
 
     /// Does what the request's end calls for (save, touch, delete) and returns the
