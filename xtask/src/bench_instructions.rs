@@ -22,12 +22,15 @@ const LONG: u64 = 4_000;
 const REPEATS: usize = 3;
 
 /// Each scenario and the bare router's scenario it is measured over: the same requests
-/// (a cookie of the same size for a returning visitor, none for a new one).
-const PAIRS: [(&str, &str); 4] = [
+/// (a cookie of the same size for a returning visitor, none for a new one). The `tower-`
+/// scenarios are the peer, tower-sessions over its moka store, in the same harness.
+const PAIRS: [(&str, &str); 6] = [
     ("returning", "bare"),
     ("new", "bare-new"),
     ("cookie-returning", "bare"),
     ("cookie-new", "bare-new"),
+    ("tower-returning", "bare-tower"),
+    ("tower-new", "bare-new"),
 ];
 
 /// Builds `session-bench` in release, then counts.
@@ -88,8 +91,13 @@ fn report(counted: &BTreeMap<&str, Count>) -> String {
             ours.total, bare.total, ours.sha256
         ));
     }
+    let layer_of = |scenario: &str, baseline: &str| {
+        counted[scenario]
+            .total
+            .saturating_sub(counted[baseline].total)
+    };
     let returning = counted["returning"];
-    let layer = returning.total.saturating_sub(counted["bare"].total);
+    let layer = layer_of("returning", "bare");
     let verdict = if layer <= BUDGET { "met" } else { "not met" };
     out.push_str(&format!(
         "\nBudget: the session layer adds at most {BUDGET} instructions per counting returning \
@@ -97,7 +105,25 @@ fn report(counted: &BTreeMap<&str, Count>) -> String {
          callgrind sees instead of the CPU's SHA extensions).\n",
         layer.saturating_sub(returning.sha256)
     ));
+    out.push_str(&format!(
+        "\nAgainst the peer in the same harness (tower-sessions over its moka store, \
+         `tower-` rows): {} of its layer's instructions per returning visitor, {} per new \
+         visitor.\n",
+        ratio(layer, layer_of("tower-returning", "bare-tower")),
+        ratio(
+            layer_of("new", "bare-new"),
+            layer_of("tower-new", "bare-new")
+        ),
+    ));
     out
+}
+
+/// `ours` over `theirs`, as `0.91×` (or `–` when `theirs` is zero).
+fn ratio(ours: u64, theirs: u64) -> String {
+    if theirs == 0 {
+        return "–".to_owned();
+    }
+    format!("{:.2}×", ours as f64 / theirs as f64)
 }
 
 /// The instructions one request of `scenario` costs: the median over [`REPEATS`] (by total).
@@ -219,6 +245,9 @@ mod tests {
             ("bare-new", count(6_000, 0)),
             ("cookie-returning", count(46_000, 0)),
             ("cookie-new", count(28_000, 0)),
+            ("tower-returning", count(57_000, 0)),
+            ("bare-tower", count(7_000, 0)),
+            ("tower-new", count(30_000, 0)),
         ]);
         let report = report(&counted);
         let row = "| returning | 52000 | 7000 (bare) | 45000 | 7000 |";
@@ -229,5 +258,7 @@ mod tests {
             report.contains(": 45000, not met (38000 without"),
             "{report}"
         );
+        let peer = "0.90× of its layer's instructions per returning visitor, 1.00× per new";
+        assert!(report.contains(peer), "{report}");
     }
 }

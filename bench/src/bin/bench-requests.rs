@@ -1,4 +1,4 @@
-//! In-process requests for a profiler: `bench-requests bare|new|returning|cookie-new|cookie-returning [N]` sends `N`
+//! In-process requests for a profiler: `bench-requests SCENARIO [N]` sends `N`
 //! (default 10 000) `GET /` through the axum router, with no network, so that an instruction
 //! profile shows the session layer's own cost:
 //!
@@ -17,31 +17,47 @@
 //! (`RETURNING_ID`), so that its count is the same on every run. The session layer's cost is
 //! `returning` over `bare`, and `new` over `bare-new`. The `cookie-` scenarios are the same in
 //! cookie mode (`CookieFormat::Encrypted`, no store), as the `-ours-cookie` servers run.
+//! The `tower-` scenarios are the same visits through tower-sessions' layer over its moka
+//! store, configured as `axum-tower-sessions-moka` is, measured over `bare-tower` (a cookie
+//! of the size of tower-sessions' own) and `bare-new`: the peer's cost in the same harness.
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
-use axum::{body::Body, http::Request, routing::get, Router};
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+    routing::get,
+    Router,
+};
 use example_common::routes;
 use session_axum::{Session, SessionError, SessionLayer};
 use session_core::{CookieFormat, IdGenerator, MemoryStore, SessionConfig, SessionManager};
 use tower::ServiceExt;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_moka_store::MokaStore;
 
 const DEFAULT_REQUESTS: usize = 10_000;
-const USAGE: &str =
-    "usage: bench-requests bare|bare-new|new|returning|cookie-new|cookie-returning [N]";
-const SCENARIOS: [&str; 6] = [
+const USAGE: &str = "usage: bench-requests bare|bare-new|bare-tower|new|returning|\
+                     cookie-new|cookie-returning|tower-new|tower-returning [N]";
+const SCENARIOS: [&str; 9] = [
     "bare",
     "bare-new",
+    "bare-tower",
     "new",
     "returning",
     "cookie-new",
     "cookie-returning",
+    "tower-new",
+    "tower-returning",
 ];
 
 /// What the bare router is sent as a returning visitor's cookie: as long as ours, with no
 /// session behind it (as `cargo xtask bench http` sends its bare servers).
 const BARE_COOKIE: &str =
     "connect.sid=s%3A00000000000000000000000000000000.0000000000000000000000000000000000000000000";
+
+/// What the bare router is sent in place of tower-sessions' cookie (`id=` and 22 characters).
+const BARE_TOWER_COOKIE: &str = "id=0000000000000000000000";
 
 /// The cookie `bench-server`'s servers set: signed, with a 30-minute `Max-Age`.
 const SECRET: &str = "bench secret, at least thirty-two bytes long";
@@ -55,6 +71,44 @@ const SESSION_TTL: Duration = Duration::from_secs(30 * 60);
 
 async fn visit(session: Session) -> Result<String, SessionError> {
     Ok(routes::visit(&session)?.body)
+}
+
+/// The visit counter on tower-sessions, as `bench-server`'s `axum-tower-sessions-moka` runs it.
+async fn tower_visit(session: tower_sessions::Session) -> Result<String, StatusCode> {
+    let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
+    let count = session.get::<u64>("count").await.map_err(failed)?;
+    let count = count.map_or(0, |count| count + 1);
+    session.insert("count", count).await.map_err(failed)?;
+    Ok(format!("count={count}"))
+}
+
+/// tower-sessions' layer over its moka store, configured as `axum-tower-sessions-moka` is.
+fn tower_router() -> Router {
+    let seconds = i64::try_from(SESSION_TTL.as_secs()).unwrap_or(i64::MAX);
+    let ttl = tower_sessions::cookie::time::Duration::seconds(seconds);
+    let layer = SessionManagerLayer::new(MokaStore::new(None))
+        .with_secure(false)
+        .with_expiry(Expiry::OnInactivity(ttl));
+    Router::new().route("/", get(tower_visit)).layer(layer)
+}
+
+/// Our layer for `scenario` (the memory store, or cookie mode), serving the visit counter.
+fn our_router(scenario: &str) -> Router {
+    let mut config = SessionConfig::builder()
+        .secret(SECRET)
+        .max_age(Some(SESSION_TTL));
+    if scenario == "returning" {
+        config = config.id_generator(IdGenerator::Custom(Arc::new(|| RETURNING_ID.to_owned())));
+    }
+    let config = config.build().expect("a valid configuration");
+    let manager = if scenario.starts_with("cookie-") {
+        SessionManager::in_cookie(CookieFormat::Encrypted, config).expect("cookie mode")
+    } else {
+        SessionManager::new(MemoryStore::new(), config)
+    };
+    Router::new()
+        .route("/", get(visit))
+        .layer(SessionLayer::new(manager))
 }
 
 /// The body of a first visit, formatted per request as the counter's are.
@@ -86,21 +140,11 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("runtime");
-    let mut config = SessionConfig::builder()
-        .secret(SECRET)
-        .max_age(Some(SESSION_TTL));
-    if scenario == "returning" {
-        config = config.id_generator(IdGenerator::Custom(Arc::new(|| RETURNING_ID.to_owned())));
-    }
-    let config = config.build().expect("a valid configuration");
-    let manager = if scenario.starts_with("cookie-") {
-        SessionManager::in_cookie(CookieFormat::Encrypted, config).expect("cookie mode")
+    let sessions = if scenario.starts_with("tower-") {
+        tower_router()
     } else {
-        SessionManager::new(MemoryStore::new(), config)
+        our_router(scenario)
     };
-    let sessions = Router::new()
-        .route("/", get(visit))
-        .layer(SessionLayer::new(manager));
     let bare: Router = Router::new().route("/", get(|| async { first_visit_body() }));
     runtime.block_on(async {
         let first = sessions
@@ -122,6 +166,7 @@ fn main() -> ExitCode {
         };
         let cookie = match scenario {
             "bare" => Some(BARE_COOKIE),
+            "bare-tower" => Some(BARE_TOWER_COOKIE),
             _ if scenario.ends_with("new") => None,
             _ => Some(cookie_pair.as_str()),
         };

@@ -168,9 +168,13 @@ fn method(out: &mut String, context: &Context<'_>) {
         "- Servers: `bench-server` built in release, 2 runtime worker threads, logging off, \
          `GET /` = the visit counter (`count=N`); `-bare` serves the same body with no \
          sessions. Ours: the reference app's defaults (signed `connect.sid`, 30-minute \
-         `Max-Age`, `saveUninitialized`); `-ours-cookie` keeps the whole session in that \
-         cookie, sealed (`CookieFormat::Encrypted`, XChaCha20-Poly1305), with no store. \
-         tower-sessions: `Expiry::OnInactivity(30 min)`, `Secure` off; moka store unbounded; Redis store on a fred pool of 6. actix-session: \
+         `Max-Age`, `saveUninitialized`), the memory store with its default bounds (32 MiB \
+         of visitors' sessions: a new visitor evicts the least recently used once they are \
+         full); `-ours-memory-unbounded` the memory store without a bound, as the peer's moka \
+         store runs; `-ours-cookie` keeps the whole session in that cookie, sealed \
+         (`CookieFormat::Encrypted`, XChaCha20-Poly1305), with no store. tower-sessions: \
+         `Expiry::OnInactivity(30 min)`, `Secure` off; moka store unbounded; Redis store on a \
+         fred pool of 6. actix-session: \
          its default encrypted cookie, `BrowserSession` with a 30-minute state TTL, `Secure` \
          off. Ours and the peers with Redis share one private `redis-server` (or `REDIS_URL`). \
          `-ours-postgres` and tower-sessions' PostgreSQL store (sqlx's default pool of 10, \

@@ -103,8 +103,9 @@ impl Options {
     /// `saveUninitialized`, no `resave`, no `rolling`), over Redis, PostgreSQL or SQLite when
     /// the server's name ends in `-redis`, `-postgres` or `-sqlite` (`-redis-near`: Redis with
     /// a near cache), in cookie mode (the
-    /// encrypted format, no store) when it ends in `-cookie`, else over the memory store.
-    /// Call it inside the runtime.
+    /// encrypted format, no store) when it ends in `-cookie`, else over the memory store: with
+    /// its default bounds, or none when the name ends in `-memory-unbounded` (as the peers'
+    /// moka store runs, for a like-for-like comparison). Call it inside the runtime.
     pub(crate) fn our_manager(&self) -> Result<SessionManager> {
         let config = SessionConfig::builder()
             .secret(SECRET)
@@ -134,6 +135,8 @@ impl Options {
                     .into_owned()
             });
             SessionManager::new(SqliteStore::builder(path).build()?, config)
+        } else if self.server.ends_with("-memory-unbounded") {
+            SessionManager::new(MemoryStore::unbounded(), config)
         } else {
             SessionManager::new(MemoryStore::new(), config)
         })

@@ -20,6 +20,7 @@ use crate::{
 pub(crate) const SERVERS: &[&str] = &[
     "axum-bare",
     "axum-ours-memory",
+    "axum-ours-memory-unbounded",
     "axum-ours-redis",
     "axum-ours-redis-near",
     "axum-ours-postgres",
@@ -36,6 +37,7 @@ pub(crate) fn run(options: &Options) -> common::Result {
         let app = match options.server.as_str() {
             "axum-bare" => Router::new().route("/", get(|| async { counter::bare() })),
             "axum-ours-memory"
+            | "axum-ours-memory-unbounded"
             | "axum-ours-redis"
             | "axum-ours-redis-near"
             | "axum-ours-postgres"
