@@ -295,6 +295,8 @@ impl OwnClient {
                 };
             })
             .with_performance_config(|performance| {
+                // For what the store sends outside its calls (client tracking's set-up); its
+                // calls bound themselves and turn this off.
                 performance.default_command_timeout = timeout;
                 // Room for a burst of invalidations; an overflow only empties the near cache.
                 performance.broadcast_channel_capacity = BROADCAST_CAPACITY;

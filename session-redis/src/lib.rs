@@ -102,7 +102,8 @@
 //! Redis Cluster and Sentinel from a URL scheme (`redis://`, `redis-cluster://`,
 //! `redis-sentinel://`, and `rediss...` for TLS), with a multiplexed, pipelined connection,
 //! a reconnection policy that also applies to the very first connection (so the app starts
-//! while Redis is down), and per-command timeouts. redis-rs offers the same building blocks
+//! while Redis is down), and per-command options (the store bounds each call with one timer
+//! of its own and turns fred's per-command timer off). redis-rs offers the same building blocks
 //! spread over several connection types (a lazy `ConnectionManager` for one server,
 //! `cluster-async`, a sentinel client without automatic reconnection), and its current 1.x
 //! line needs Rust 1.88, above this workspace's 1.85. fred is MIT-licensed and is what

@@ -242,8 +242,14 @@ impl RedisStore {
     }
 
     /// Runs one call (a command, a pipeline, or a save and its `EVAL` fallback): waits
-    /// (briefly) for a connection, sends with the call options (per-command timeout, never
-    /// replayed on another connection) and bounds the whole by the timeout.
+    /// (briefly) for a connection, sends with the call options (never replayed on another
+    /// connection) and bounds the whole by the timeout.
+    ///
+    /// The bound is this one timer per call, not fred's per-command timeout as well: each
+    /// tokio timer takes the runtime's one timer-wheel lock to arm and again to cancel, and
+    /// may wake the thread that parks on the I/O driver. A returning visitor's three commands
+    /// had a timer each: without them, actix-web's reference app on Redis spent 5 % less CPU
+    /// per request (`bench/RESULTS.md`, "Redis, where this run's server CPU goes").
     async fn call<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
     where
         F: FnOnce(Client, Options) -> Fut,
@@ -253,7 +259,9 @@ impl RedisStore {
         let started = Instant::now();
         let client = self.connected_client(started).await?;
         let options = Options {
-            timeout: Some(inner.timeout),
+            // Zero: no timer of fred's; the call is bounded below, whatever the client's own
+            // default (an app's client or pool may have one).
+            timeout: Some(Duration::ZERO),
             max_attempts: Some(1),
             ..Options::default()
         };
