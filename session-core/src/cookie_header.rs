@@ -68,9 +68,11 @@ pub(crate) fn with_decoded<R>(raw: &[u8], read: impl FnOnce(&str) -> R) -> Optio
     if raw.len() <= STACK_VALUE_LEN {
         let mut buffer = [0; STACK_VALUE_LEN];
         decode_value_in(raw, &mut buffer).map(read)
-    } else {
-        let mut buffer = vec![0; raw.len().min(MAX_VALUE_LEN)];
+    } else if raw.len() <= MAX_VALUE_LEN {
+        let mut buffer = vec![0; raw.len()];
         decode_value_in(raw, &mut buffer).map(read)
+    } else {
+        None
     }
 }
 

@@ -249,7 +249,7 @@ impl RedisStore {
     /// tokio timer takes the runtime's one timer-wheel lock to arm and again to cancel, and
     /// may wake the thread that parks on the I/O driver. A returning visitor's three commands
     /// had a timer each: without them, actix-web's reference app on Redis spent 5 % less CPU
-    /// per request (`bench/RESULTS.md`, "Redis, where this run's server CPU goes").
+    /// per request (`bench/RESULTS.md`, "Redis: context switches and timers").
     async fn call<T, F, Fut>(&self, command: F) -> Result<T, StoreError>
     where
         F: FnOnce(Client, Options) -> Fut,

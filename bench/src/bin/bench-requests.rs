@@ -23,18 +23,18 @@
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
-use axum::{
-    body::Body,
-    http::{Request, StatusCode},
-    routing::get,
-    Router,
-};
+use axum::{body::Body, http::Request, routing::get, Router};
 use example_common::routes;
 use session_axum::{Session, SessionError, SessionLayer};
 use session_core::{CookieFormat, IdGenerator, MemoryStore, SessionConfig, SessionManager};
 use tower::ServiceExt;
-use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_moka_store::MokaStore;
+
+/// The visit counter's steps and tower-sessions' layer, shared with `bench-server`.
+#[path = "bench-server/counter.rs"]
+mod counter;
+#[path = "bench-server/tower_axum.rs"]
+mod tower_axum;
 
 const DEFAULT_REQUESTS: usize = 10_000;
 const USAGE: &str = "usage: bench-requests bare|bare-new|bare-tower|new|returning|\
@@ -73,25 +73,6 @@ async fn visit(session: Session) -> Result<String, SessionError> {
     Ok(routes::visit(&session)?.body)
 }
 
-/// The visit counter on tower-sessions, as `bench-server`'s `axum-tower-sessions-moka` runs it.
-async fn tower_visit(session: tower_sessions::Session) -> Result<String, StatusCode> {
-    let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
-    let count = session.get::<u64>("count").await.map_err(failed)?;
-    let count = count.map_or(0, |count| count + 1);
-    session.insert("count", count).await.map_err(failed)?;
-    Ok(format!("count={count}"))
-}
-
-/// tower-sessions' layer over its moka store, configured as `axum-tower-sessions-moka` is.
-fn tower_router() -> Router {
-    let seconds = i64::try_from(SESSION_TTL.as_secs()).unwrap_or(i64::MAX);
-    let ttl = tower_sessions::cookie::time::Duration::seconds(seconds);
-    let layer = SessionManagerLayer::new(MokaStore::new(None))
-        .with_secure(false)
-        .with_expiry(Expiry::OnInactivity(ttl));
-    Router::new().route("/", get(tower_visit)).layer(layer)
-}
-
 /// Our layer for `scenario` (the memory store, or cookie mode), serving the visit counter.
 fn our_router(scenario: &str) -> Router {
     let mut config = SessionConfig::builder()
@@ -109,11 +90,6 @@ fn our_router(scenario: &str) -> Router {
     Router::new()
         .route("/", get(visit))
         .layer(SessionLayer::new(manager))
-}
-
-/// The body of a first visit, formatted per request as the counter's are.
-fn first_visit_body() -> String {
-    format!("count={}", std::hint::black_box(0_u64))
 }
 
 fn request(cookie: Option<&str>) -> Request<Body> {
@@ -141,11 +117,11 @@ fn main() -> ExitCode {
         .build()
         .expect("runtime");
     let sessions = if scenario.starts_with("tower-") {
-        tower_router()
+        tower_axum::router(MokaStore::new(None), SESSION_TTL)
     } else {
         our_router(scenario)
     };
-    let bare: Router = Router::new().route("/", get(|| async { first_visit_body() }));
+    let bare: Router = Router::new().route("/", get(|| async { counter::bare() }));
     runtime.block_on(async {
         let first = sessions
             .clone()

@@ -12,6 +12,7 @@
 
 mod common;
 mod counter;
+mod tower_axum;
 mod with_actix;
 mod with_axum;
 mod with_rocket;

@@ -1,10 +1,9 @@
 //! The axum servers: bare, ours (memory, Redis, PostgreSQL, SQLite, cookie), and
 //! tower-sessions (moka, Redis, PostgreSQL).
 
-use axum::{http::StatusCode, routing::get, Router};
+use axum::{routing::get, Router};
 use example_common::routes;
 use session_axum::{Session, SessionError, SessionLayer};
-use tower_sessions::{cookie::time, Expiry, SessionManagerLayer, SessionStore};
 use tower_sessions_moka_store::MokaStore;
 use tower_sessions_redis_store::{
     fred::prelude::{ClientLike, Config, Pool},
@@ -13,7 +12,7 @@ use tower_sessions_redis_store::{
 
 use crate::{
     common::{self, Options, SESSION_TTL},
-    counter,
+    counter, tower_axum,
 };
 
 /// The servers in this file.
@@ -45,12 +44,12 @@ pub(crate) fn run(options: &Options) -> common::Result {
             | "axum-ours-cookie" => Router::new()
                 .route("/", get(ours))
                 .layer(SessionLayer::new(options.our_manager()?)),
-            "axum-tower-sessions-moka" => tower_sessions(MokaStore::new(None)),
+            "axum-tower-sessions-moka" => tower_axum::router(MokaStore::new(None), SESSION_TTL),
             "axum-tower-sessions-redis" => {
                 // As tower-sessions-redis-store's documentation sets it up: a pool of 6.
                 let pool = Pool::new(Config::from_url(options.redis_url()?)?, None, None, None, 6)?;
                 pool.init().await?;
-                tower_sessions(RedisStore::new(pool))
+                tower_axum::router(RedisStore::new(pool), SESSION_TTL)
             }
             "axum-tower-sessions-postgres" => {
                 // As tower-sessions-sqlx-store's documentation sets it up: sqlx's default pool
@@ -61,7 +60,7 @@ pub(crate) fn run(options: &Options) -> common::Result {
                     .with_schema_name(schema)?
                     .with_table_name(options.pg_table())?;
                 store.migrate().await?;
-                tower_sessions(store)
+                tower_axum::router(store, SESSION_TTL)
             }
             other => return Err(format!("not an axum server: {other}").into()),
         };
@@ -73,21 +72,4 @@ pub(crate) fn run(options: &Options) -> common::Result {
 
 async fn ours(session: Session) -> Result<String, SessionError> {
     Ok(routes::visit(&session)?.body)
-}
-
-/// The counter behind tower-sessions' layer over `store`, with our cookie lifetime and no
-/// `Secure` (the benchmark is plain HTTP).
-fn tower_sessions<S: SessionStore + Clone>(store: S) -> Router {
-    let ttl = time::Duration::seconds(i64::try_from(SESSION_TTL.as_secs()).unwrap_or(i64::MAX));
-    let layer = SessionManagerLayer::new(store)
-        .with_secure(false)
-        .with_expiry(Expiry::OnInactivity(ttl));
-    Router::new().route("/", get(peer)).layer(layer)
-}
-
-async fn peer(session: tower_sessions::Session) -> Result<String, StatusCode> {
-    let failed = |_| StatusCode::INTERNAL_SERVER_ERROR;
-    let count = counter::next(session.get::<u64>("count").await.map_err(failed)?);
-    session.insert("count", count).await.map_err(failed)?;
-    Ok(counter::body(count))
 }

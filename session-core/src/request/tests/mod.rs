@@ -122,6 +122,11 @@ async fn cycle_id_keeps_the_data_under_a_new_id() {
             .expect("new id is sent"),
     );
     assert_eq!(store.take_kinds(), ["load", "delete", "create"]);
+    assert_eq!(
+        store.saves_with_a_handle(),
+        0,
+        "a new id is a new record: its write carries no handle of the old one"
+    );
     let next = manager.begin([new_cookie.as_bytes()], RequestFacts::plain_http());
     assert_eq!(
         next.session().await.unwrap().get::<u32>("count").unwrap(),
